@@ -1,0 +1,611 @@
+package host
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Push pushes the results of Go work onto L and returns how many it pushed.
+// It runs on the scheduler goroutine, so it may build tables.
+type Push func(L *lua.LState) int
+
+// Work is what a binding hands to Go: it runs on its own goroutine with the
+// run's context and must not touch any Lua state.
+type Work func(ctx context.Context) (Push, error)
+
+// Task is one coroutine under the scheduler: the main chunk, a task.spawn,
+// a test body, a FUSE request.
+type Task struct {
+	co       *lua.LState
+	start    []lua.LValue
+	started  bool
+	done     bool
+	parked   bool
+	observed bool
+	Rets     []lua.LValue
+	Err      *LuaError
+	onDone   []func(*Task)
+}
+
+// Done reports whether the task has finished.
+func (t *Task) Done() bool { return t.done }
+
+// OnDone runs fn on the scheduler goroutine when t finishes (at once if it
+// has). A task with an error and an OnDone callback counts as observed.
+func (t *Task) OnDone(fn func(*Task)) {
+	t.observed = true
+	if t.done {
+		fn(t)
+		return
+	}
+	t.onDone = append(t.onDone, fn)
+}
+
+type wake struct {
+	t    *Task
+	args []lua.LValue
+}
+
+type sched struct {
+	h          *Host
+	tasks      map[*lua.LState]*Task
+	live       int
+	ready      []wake
+	events     chan func()
+	inflight   int
+	pending    Work
+	parking    bool
+	current    *Task
+	hostMarker lua.LValue
+	errMarker  lua.LValue
+	exitMarker lua.LValue
+	exitCode   int
+	exited     bool
+	trampoline *lua.LFunction
+	stubs      map[string]*lua.LFunction
+	handlers   map[*lua.LState]*lua.LFunction
+	traces     map[*lua.LState][2]string
+	failed     []*Task
+	ctxSeen    bool
+	running    bool
+}
+
+//go:embed prelude.lua
+var preludeSrc string
+
+//go:embed stub.lua
+var stubSrc string
+
+func (s *sched) init(h *Host) {
+	s.h = h
+	s.tasks = map[*lua.LState]*Task{}
+	s.events = make(chan func(), 1024)
+	s.stubs = map[string]*lua.LFunction{}
+	s.handlers = map[*lua.LState]*lua.LFunction{}
+	s.traces = map[*lua.LState][2]string{}
+	L := h.L
+	mk := func(name string) lua.LValue {
+		ud := L.NewUserData()
+		ud.Value = name
+		return ud
+	}
+	s.hostMarker, s.errMarker, s.exitMarker = mk("host yield"), mk("host error"), mk("exit")
+}
+
+func (h *Host) installPrelude() {
+	L := h.L
+	s := &h.sched
+	fn, err := L.Load(strings.NewReader(preludeSrc), "prelude")
+	if err != nil {
+		panic(err)
+	}
+	L.Push(fn)
+	L.Push(s.hostMarker)
+	L.Push(L.NewFunction(s.arm))
+	L.Push(L.NewFunction(s.fatal))
+	L.Call(3, 1)
+	s.trampoline = L.Get(-1).(*lua.LFunction)
+	L.Pop(1)
+
+	osT := L.GetGlobal("os").(*lua.LTable)
+	osT.RawSetString("exit", L.NewFunction(func(L *lua.LState) int {
+		code := 0
+		switch v := L.Get(1).(type) {
+		case lua.LBool:
+			if !bool(v) {
+				code = 1
+			}
+		case lua.LNumber:
+			code = int(v)
+		}
+		s.exitCode = code
+		L.Error(s.exitMarker, 0)
+		return 0
+	}))
+}
+
+// arm is called first thing in a task (with true) or an xpcall coroutine
+// (with the handler): it replaces the thread's panic hook so that the
+// traceback is taken, or the handler called, where the error is raised,
+// before the stack unwinds.
+func (s *sched) arm(L *lua.LState) int {
+	switch v := L.Get(1).(type) {
+	case *lua.LFunction:
+		s.handlers[L] = v
+		L.Panic = s.panicXpcall
+	case lua.LBool:
+		if v {
+			L.Panic = s.panicTask
+		} else {
+			L.Panic = s.panicPcall
+		}
+	}
+	return 0
+}
+
+func (s *sched) fatal(L *lua.LState) int {
+	v := L.Get(1)
+	if v == s.exitMarker {
+		L.Push(lua.LTrue)
+		return 1
+	}
+	if s.h.ctx.Err() != nil {
+		if t, ok := v.(*lua.LTable); ok && lua.LVAsString(t.RawGetString("kind")) == "cancelled" {
+			L.Push(lua.LTrue)
+			return 1
+		}
+	}
+	L.Push(lua.LFalse)
+	return 1
+}
+
+// fixPosition rewrites gopher-lua's messages for errors raised by exported
+// Go functions: the position it adds is the stub's, and the function name
+// is unquoted. The stack is still intact here, so the caller's is known.
+func fixPosition(L *lua.LState, v lua.LValue) lua.LValue {
+	str, ok := v.(lua.LString)
+	if !ok || !strings.HasPrefix(string(str), "stub:") {
+		return v
+	}
+	msg := string(str)
+	if i := strings.Index(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	if m := badArg.FindStringSubmatchIndex(msg); m != nil {
+		msg = msg[:m[4]] + "'" + msg[m[4]:m[5]] + "'" + msg[m[5]:]
+	}
+	if w := where(L); w != "" {
+		msg = w + ": " + msg
+	}
+	return lua.LString(msg)
+}
+
+var badArg = regexp.MustCompile(`^bad argument #(\d+) to ([\w.:]+)`)
+
+func (s *sched) panicPcall(L *lua.LState) {
+	panic(&lua.ApiError{Type: lua.ApiErrorRun, Object: fixPosition(L, L.Get(-1))})
+}
+
+func (s *sched) panicTask(L *lua.LState) {
+	v := fixPosition(L, L.Get(-1))
+	if v != s.exitMarker {
+		s.traces[L] = [2]string{where(L), Traceback(L, 0)}
+	}
+	panic(&lua.ApiError{Type: lua.ApiErrorRun, Object: v})
+}
+
+func (s *sched) panicXpcall(L *lua.LState) {
+	v := fixPosition(L, L.Get(-1))
+	if hd := s.handlers[L]; hd != nil && v != s.exitMarker {
+		delete(s.handlers, L)
+		L.Panic = func(L *lua.LState) { panic(&lua.ApiError{Type: lua.ApiErrorRun, Object: L.Get(-1)}) }
+		if err := L.CallByParam(lua.P{Fn: hd, NRet: 1, Protect: true}, v); err != nil {
+			v = lua.LString("error in error handling")
+		} else {
+			v = L.Get(-1)
+			L.Pop(1)
+		}
+	}
+	panic(&lua.ApiError{Type: lua.ApiErrorRun, Object: v})
+}
+
+// where is FILE:LINE of the innermost Lua frame that is user code.
+func where(L *lua.LState) string {
+	for i := 0; i < 50; i++ {
+		dbg, ok := L.GetStack(i)
+		if !ok {
+			break
+		}
+		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err != nil {
+			continue
+		}
+		if dbg.CurrentLine > 0 && !hiddenSource(dbg.Source) {
+			return fmt.Sprintf("%s:%d", dbg.Source, dbg.CurrentLine)
+		}
+	}
+	return ""
+}
+
+func hiddenSource(src string) bool {
+	return src == "prelude" || src == "stub" || src == "[G]"
+}
+
+// Traceback renders L's Lua stack from level, without the host's own frames.
+func Traceback(L *lua.LState, level int) string {
+	var b strings.Builder
+	b.WriteString("stack traceback:")
+	for i := level; i < 200; i++ {
+		dbg, ok := L.GetStack(i)
+		if !ok {
+			break
+		}
+		if _, err := L.GetInfo("Sln", dbg, lua.LNil); err != nil {
+			continue
+		}
+		if hiddenSource(dbg.Source) {
+			continue
+		}
+		b.WriteString("\n\t")
+		if dbg.What == "G" {
+			fmt.Fprintf(&b, "[G]: in function '%s'", dbg.Name)
+			continue
+		}
+		if dbg.CurrentLine > 0 {
+			fmt.Fprintf(&b, "%s:%d:", dbg.Source, dbg.CurrentLine)
+		} else {
+			fmt.Fprintf(&b, "%s:", dbg.Source)
+		}
+		switch {
+		case dbg.What == "main" || dbg.LineDefined == 0:
+			b.WriteString(" in main chunk")
+		case dbg.Name != "" && dbg.Name != "?":
+			fmt.Fprintf(&b, " in function '%s'", dbg.Name)
+		default:
+			fmt.Fprintf(&b, " in function <%s:%d>", dbg.Source, dbg.LineDefined)
+		}
+	}
+	return b.String()
+}
+
+// ---- the API bindings use ----
+
+// Go runs work off the Lua thread and suspends the calling task until it
+// returns; the task then continues with what push pushes, or with work's
+// error raised (as an error table, see Error). Use it as the return
+// statement of an exported function: `return host.Go(L, func(ctx) ...)`.
+// The function must be exported through SetFuncs/NewClass so that errors
+// are raised in the caller.
+func Go(L *lua.LState, work Work) int {
+	h := From(L)
+	s := &h.sched
+	if s.current == nil {
+		L.RaiseError("this function suspends its task and can only be called from a task (the main chunk, task.spawn, a test)")
+	}
+	if h.ctx.Err() != nil {
+		return Raise(L, &Error{Kind: "cancelled", Message: "cancelled: " + context.Cause(h.ctx).Error(), Err: h.ctx.Err()})
+	}
+	s.pending = work
+	return L.Yield(s.hostMarker)
+}
+
+// Sleep suspends the calling task for d (cancellable).
+func Sleep(L *lua.LState, d time.Duration) int {
+	return Go(L, func(ctx context.Context) (Push, error) {
+		if d <= 0 {
+			return nil, nil
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return nil, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	})
+}
+
+// Park suspends the calling task until Wake or WakeError is called for it
+// (on the scheduler goroutine). Use it as a return statement, like Go.
+func Park(L *lua.LState) int {
+	s := &From(L).sched
+	if s.current == nil {
+		L.RaiseError("this function suspends its task and can only be called from a task")
+	}
+	if s.h.ctx.Err() != nil {
+		return Raise(L, &Error{Kind: "cancelled", Message: "cancelled: " + context.Cause(s.h.ctx).Error()})
+	}
+	s.parking = true
+	return L.Yield(s.hostMarker)
+}
+
+// Current is the task running now (nil outside a resume).
+func (h *Host) Current() *Task { return h.sched.current }
+
+// Wake resumes a parked task with vals. Scheduler goroutine only.
+func (h *Host) Wake(t *Task, vals ...lua.LValue) {
+	if !t.parked {
+		return
+	}
+	t.parked = false
+	h.sched.ready = append(h.sched.ready, wake{t, vals})
+}
+
+// WakeError resumes a parked task by raising err in it.
+func (h *Host) WakeError(t *Task, err error) {
+	h.Wake(t, h.sched.errMarker, ErrorValue(h.L, err))
+}
+
+// Submit runs fn on the scheduler goroutine as soon as it is free. It is
+// safe from any goroutine; it reports false when the run has ended, in which
+// case fn will never run.
+func (h *Host) Submit(fn func(L *lua.LState)) bool {
+	select {
+	case <-h.ctx.Done():
+		return false
+	default:
+	}
+	select {
+	case h.sched.events <- func() { fn(h.L) }:
+		return true
+	case <-h.ctx.Done():
+		return false
+	}
+}
+
+// Spawn starts fn(args...) as a new task. Scheduler goroutine only.
+func (h *Host) Spawn(fn *lua.LFunction, args ...lua.LValue) *Task {
+	s := &h.sched
+	co, _ := h.L.NewThread()
+	start := make([]lua.LValue, 0, len(args)+2)
+	start = append(start, lua.LTrue, fn)
+	start = append(start, args...)
+	t := &Task{co: co, start: start}
+	s.tasks[co] = t
+	s.live++
+	s.ready = append(s.ready, wake{t: t})
+	return t
+}
+
+// Run runs fn as the main task and drives the scheduler until every task
+// has finished (or the main task failed, or os.exit was called). It returns
+// the main task's results, a *LuaError, or an *ExitError.
+func (h *Host) Run(fn *lua.LFunction, args ...lua.LValue) ([]lua.LValue, error) {
+	s := &h.sched
+	if s.running {
+		return nil, errors.New("host: Run called while running")
+	}
+	s.running = true
+	defer func() { s.running = false }()
+	main := h.Spawn(fn, args...)
+	main.observed = true
+	err := s.loop(main)
+	if err == nil && main.Err != nil {
+		err = main.Err
+	}
+	s.reportUnobserved()
+	return main.Rets, err
+}
+
+// RunString compiles code (named name in messages) and runs it as main.
+func (h *Host) RunString(code, name string, args ...lua.LValue) ([]lua.LValue, error) {
+	fn, err := h.L.Load(strings.NewReader(code), name)
+	if err != nil {
+		return nil, err
+	}
+	return h.Run(fn, args...)
+}
+
+// RunFile runs the script at path with the host's Args as its varargs.
+func (h *Host) RunFile(path string) error {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	code := string(src)
+	if strings.HasPrefix(code, "#!") {
+		code = "--" + code
+	}
+	fn, err := h.L.Load(strings.NewReader(code), path)
+	if err != nil {
+		return err
+	}
+	args := make([]lua.LValue, len(h.opts.Args))
+	for i, a := range h.opts.Args {
+		args[i] = lua.LString(a)
+	}
+	_, err = h.Run(fn, args...)
+	return err
+}
+
+func (s *sched) reportUnobserved() {
+	for _, t := range s.failed {
+		if !t.observed {
+			fmt.Fprintf(os.Stderr, "gos3lua: a task failed and nobody waited for it: %s\n%s\n", t.Err.Error(), t.Err.Traceback)
+		}
+	}
+	s.failed = nil
+}
+
+func (s *sched) loop(main *Task) error {
+	h := s.h
+	for {
+		for len(s.ready) > 0 {
+			w := s.ready[0]
+			s.ready[0] = wake{}
+			s.ready = s.ready[1:]
+			s.step(w.t, w.args)
+			if s.exited {
+				h.Cancel(&ExitError{Code: s.exitCode})
+				return &ExitError{Code: s.exitCode}
+			}
+			if main.done && main.Err != nil {
+				h.Cancel(errors.New("main task failed"))
+				return main.Err
+			}
+		}
+		if s.live == 0 {
+			return nil
+		}
+		if s.inflight == 0 && len(s.events) == 0 {
+			// Every live task is parked and nothing can wake them.
+			for _, t := range s.tasks {
+				if t.parked {
+					h.WakeError(t, &Error{Kind: "deadlock", Message: "deadlock: every task is waiting (on a channel or another task) and nothing can wake them"})
+				}
+			}
+			if len(s.ready) == 0 {
+				return fmt.Errorf("host: %d tasks stuck", s.live)
+			}
+			continue
+		}
+		var done <-chan struct{}
+		if !s.ctxSeen {
+			done = h.ctx.Done()
+		}
+		select {
+		case f := <-s.events:
+			f()
+		case <-done:
+			s.ctxSeen = true
+			cause := context.Cause(h.ctx)
+			for _, t := range s.tasks {
+				if t.parked {
+					h.WakeError(t, &Error{Kind: "cancelled", Message: "cancelled: " + cause.Error(), Err: cause})
+				}
+			}
+		}
+	}
+}
+
+func (s *sched) wakeup() {
+	select {
+	case s.events <- func() {}:
+	default:
+	}
+}
+
+func (s *sched) step(t *Task, args []lua.LValue) {
+	h := s.h
+	s.current = t
+	var (
+		st   lua.ResumeState
+		err  error
+		vals []lua.LValue
+	)
+	if !t.started {
+		t.started = true
+		st, err, vals = h.L.Resume(t.co, s.trampoline, t.start...)
+		t.start = nil
+	} else {
+		st, err, vals = h.L.Resume(t.co, nil, args...)
+	}
+	s.current = nil
+	switch st {
+	case lua.ResumeOK:
+		s.finish(t, vals, nil)
+	case lua.ResumeError:
+		var v lua.LValue = lua.LString(err.Error())
+		if ae, ok := err.(*lua.ApiError); ok {
+			v = ae.Object
+		}
+		if v == s.exitMarker {
+			s.exited = true
+			s.finish(t, nil, &LuaError{Value: lua.LString(fmt.Sprintf("exit %d", s.exitCode))})
+			return
+		}
+		tr := s.traces[t.co]
+		delete(s.traces, t.co)
+		s.finish(t, nil, &LuaError{Value: v, Where: tr[0], Traceback: tr[1]})
+	case lua.ResumeYield:
+		if w := s.pending; w != nil {
+			s.pending = nil
+			s.start(t, w)
+		} else if s.parking {
+			s.parking = false
+			t.parked = true
+		} else {
+			// A plain coroutine.yield at a task's top level: let others run.
+			s.ready = append(s.ready, wake{t: t})
+		}
+	}
+}
+
+func (s *sched) start(t *Task, w Work) {
+	s.inflight++
+	h := s.h
+	go func() {
+		var push Push
+		var err error
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("internal error (Go panic): %v\n%s", r, debug.Stack())
+				}
+			}()
+			push, err = w(h.ctx)
+		}()
+		s.events <- func() {
+			s.inflight--
+			s.complete(t, push, err)
+		}
+	}()
+}
+
+func (s *sched) complete(t *Task, push Push, err error) {
+	L := s.h.L
+	var args []lua.LValue
+	if err != nil {
+		args = []lua.LValue{s.errMarker, ErrorValue(L, err)}
+	} else if push != nil {
+		top := L.GetTop()
+		n := push(L)
+		args = make([]lua.LValue, n)
+		for i := 0; i < n; i++ {
+			args[i] = L.Get(top + 1 + i)
+		}
+		L.SetTop(top)
+	}
+	s.step(t, args)
+}
+
+func (s *sched) finish(t *Task, rets []lua.LValue, err *LuaError) {
+	t.done = true
+	t.Rets = rets
+	t.Err = err
+	s.live--
+	delete(s.tasks, t.co)
+	delete(s.handlers, t.co)
+	if err != nil && !t.observed {
+		s.failed = append(s.failed, t)
+	}
+	cbs := t.onDone
+	t.onDone = nil
+	for _, fn := range cbs {
+		fn(t)
+	}
+}
+
+// Block runs work on its own goroutine while the scheduler waits for it:
+// no other task runs meanwhile. It is for the few places that cannot
+// suspend (iterators of a generic for, metamethods), which gopher-lua calls
+// in a nested VM loop; everything else uses Go. Keep such work short or
+// read ahead so that it is usually ready.
+func Block(L *lua.LState, work func(ctx context.Context) error) error {
+	h := From(L)
+	if err := h.ctx.Err(); err != nil {
+		return &Error{Kind: "cancelled", Message: "cancelled: " + context.Cause(h.ctx).Error(), Err: err}
+	}
+	done := make(chan error, 1)
+	go func() { done <- work(h.ctx) }()
+	return <-done
+}

@@ -1,0 +1,10 @@
+// Package stdlib holds the general modules (task, fs, path, time, log, args,
+// hash, json, inspect, progress): ordinary Go behind thin Lua glue.
+package stdlib
+
+import "github.com/gos3lua/gos3lua/host"
+
+// Register registers every stdlib module with the host.
+func Register() {
+	host.Register("task", TaskLoader)
+}
