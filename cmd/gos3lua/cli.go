@@ -12,11 +12,22 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
+// subcommands maps `gos3lua NAME ...` to its implementation; files of this
+// package register theirs in init (test, serve, scripts).
+var subcommands = map[string]func(args []string) int{}
+
+// runTestFile, when set (testcmd.go), runs a *_test.lua file given as the
+// script, printing TAP, so that `prove --exec gos3lua` works.
+var runTestFile func(path string, args []string) int
+
 // Main is the whole command; it returns the exit status.
 func Main(args []string) int {
 	wire()
 	if len(args) == 0 {
 		return 0
+	}
+	if sub, ok := subcommands[args[0]]; ok {
+		return sub(args[1:])
 	}
 	switch args[0] {
 	case "-e":
