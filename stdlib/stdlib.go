@@ -7,4 +7,5 @@ import "github.com/gos3lua/gos3lua/host"
 // Register registers every stdlib module with the host.
 func Register() {
 	host.Register("task", TaskLoader)
+	host.Register("inspect", InspectLoader)
 }
