@@ -15,11 +15,11 @@ import (
 // A binding that takes a stream gets the Go side with ReaderArg/WriterArg and
 // does its I/O off the Lua thread.
 type Stream struct {
-	Name string
-	R    io.Reader
-	W    io.Writer
-	C    io.Closer
-	br   *bufio.Reader
+	Name   string
+	R      io.Reader
+	W      io.Writer
+	C      io.Closer
+	br     *bufio.Reader
 	closed bool
 }
 

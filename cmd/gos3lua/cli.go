@@ -6,69 +6,163 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/gos3lua/gos3lua/host"
+	"github.com/gos3lua/gos3lua/scripts"
 	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/term"
 )
 
+// version is set at build time with -ldflags "-X main.version=..."
+var version = "0.1.0-dev"
+
 // subcommands maps `gos3lua NAME ...` to its implementation; files of this
-// package register theirs in init (test, serve, scripts).
+// package register theirs in init (test, serve).
 var subcommands = map[string]func(args []string) int{}
 
 // runTestFile, when set (testcmd.go), runs a *_test.lua file given as the
 // script, printing TAP, so that `prove --exec gos3lua` works.
 var runTestFile func(path string, args []string) int
 
+const usage = `usage: gos3lua [options] [SCRIPT [ARGS...]]
+       gos3lua test [PATH...] [-j N] [-v] [--run PATTERN] [--tap] [--junit FILE] [--doc]
+       gos3lua scripts [show NAME]
+       gos3lua serve s3 [--dir DIR] [--addr HOST:PORT]
+
+Runs Lua scripts with batteries for S3, SMTP, DNS, FUSE and tests.
+With no script, starts the REPL (or reads Lua from stdin when it is not a
+terminal). SCRIPT may name a bundled script (see 'gos3lua scripts') when no
+local file of that name exists; '-' reads the script from stdin.
+
+options:
+  -e CODE      run CODE (may be repeated); ARGS follow
+  -i           enter the REPL after running the script or -e code
+  -v, --version  print the version and exit
+  -h, --help     print this help and exit
+
+exit status: the script's os.exit code; 0 on success; 1 on a Lua error;
+2 on bad usage or a missing script; 130 on Ctrl-C; 143 on SIGTERM.
+`
+
 // Main is the whole command; it returns the exit status.
 func Main(args []string) int {
 	wire()
-	if len(args) == 0 {
-		return 0
-	}
-	if sub, ok := subcommands[args[0]]; ok {
-		return sub(args[1:])
-	}
-	switch args[0] {
-	case "-e":
-		if len(args) < 2 {
-			fmt.Fprintln(os.Stderr, "gos3lua: -e needs code")
-			return 2
+	if len(args) > 0 {
+		if sub, ok := subcommands[args[0]]; ok {
+			return sub(args[1:])
 		}
-		return runCode(args[1], "=(command line)", args[2:])
+		if args[0] == "scripts" {
+			return scriptsCommand(args[1:])
+		}
 	}
-	return runScript(args[0], args[1:])
-}
-
-func runCode(code, name string, args []string) int {
-	h := host.New(host.Options{Args: args})
-	defer h.Close()
-	h.InstallStdio()
-	stop := handleSignals(h)
-	defer stop()
-	_, err := h.RunString(code, name)
-	return report(h, err)
-}
-
-func runScript(path string, args []string) int {
-	var src []byte
-	var err error
-	if path == "-" {
-		src, err = io.ReadAll(os.Stdin)
-	} else {
-		src, err = os.ReadFile(path)
+	var codes []string
+	interactive := false
+	i := 0
+loop:
+	for ; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "-e":
+			if i+1 >= len(args) {
+				return usageError("-e needs an argument")
+			}
+			codes = append(codes, args[i+1])
+			i++
+		case a == "-i":
+			interactive = true
+		case a == "-v" || a == "--version":
+			fmt.Println("gos3lua", version)
+			return 0
+		case a == "-h" || a == "--help":
+			fmt.Print(usage)
+			return 0
+		case a == "--":
+			i++
+			break loop
+		case a == "-":
+			break loop
+		case strings.HasPrefix(a, "-"):
+			return usageError("unknown option " + a)
+		default:
+			break loop
+		}
 	}
+	rest := args[i:]
+	if len(codes) == 0 && len(rest) == 0 {
+		return repl(nil)
+	}
+	if len(codes) > 0 {
+		h := newHost("", rest)
+		defer h.Close()
+		code := 0
+		for _, c := range codes {
+			if code = runChunk(h, c, "(command line)", rest); code != 0 {
+				return code
+			}
+		}
+		if interactive {
+			return repl(h)
+		}
+		return code
+	}
+	path, scriptArgs := rest[0], rest[1:]
+	if runTestFile != nil && strings.HasSuffix(path, "_test.lua") {
+		if _, err := os.Stat(path); err == nil {
+			return runTestFile(path, scriptArgs)
+		}
+	}
+	src, name, err := loadScript(path)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "gos3lua: %s: no such script\n", path)
+		fmt.Fprintf(os.Stderr, "gos3lua: %v\n", err)
 		return 2
 	}
-	h := host.New(host.Options{Script: path, Args: args})
+	h := newHost(name, scriptArgs)
 	defer h.Close()
+	code := runChunk(h, src, name, scriptArgs)
+	if interactive && code == 0 {
+		return repl(h)
+	}
+	return code
+}
+
+func usageError(msg string) int {
+	fmt.Fprintf(os.Stderr, "gos3lua: %s\ntry 'gos3lua --help'\n", msg)
+	return 2
+}
+
+// loadScript finds a script: a local file first, then a bundled one.
+func loadScript(path string) (src, name string, err error) {
+	if path == "-" {
+		b, err := io.ReadAll(os.Stdin)
+		return string(b), "stdin", err
+	}
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return string(b), path, nil
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		if s, ok := scripts.Source(filepath.Base(path)); ok && !strings.ContainsRune(path, os.PathSeparator) {
+			return s, path, nil
+		}
+		return "", "", fmt.Errorf("%s: no such script (see 'gos3lua scripts' for the bundled ones)", path)
+	}
+	return "", "", err
+}
+
+func newHost(script string, args []string) *host.Host {
+	h := host.New(host.Options{Script: script, Args: args})
 	h.InstallStdio()
-	stop := handleSignals(h)
-	defer stop()
-	code := string(src)
-	fn, err := h.L.Load(stringsReader(code), path)
+	return h
+}
+
+// runChunk compiles and runs src as the main task, reporting errors; it
+// returns the exit status.
+func runChunk(h *host.Host, src, name string, args []string) int {
+	fn, err := h.Compile(src, name)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "gos3lua: %v\n", err)
 		return 1
@@ -77,42 +171,54 @@ func runScript(path string, args []string) int {
 	for i, a := range args {
 		largs[i] = lua.LString(a)
 	}
+	stop := handleSignals(h)
 	_, err = h.Run(fn, largs...)
-	return report(h, err)
+	sig := stop()
+	return report(err, sig)
 }
 
-var signalled = 0
-
-func handleSignals(h *host.Host) func() {
+// handleSignals cancels the run on the first SIGINT/SIGTERM and exits at
+// once on the second. stop returns the exit status the signal asks for
+// (0 when none came).
+func handleSignals(h *host.Host) (stop func() int) {
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	var got atomic.Int32
+	done := make(chan struct{})
 	go func() {
-		n := 0
-		for sig := range ch {
-			n++
-			code := 130
-			if sig == syscall.SIGTERM {
-				code = 143
+		for {
+			select {
+			case sig := <-ch:
+				code := int32(130)
+				if sig == syscall.SIGTERM {
+					code = 143
+				}
+				if !got.CompareAndSwap(0, code) {
+					os.Exit(int(code))
+				}
+				h.Cancel(fmt.Errorf("interrupted (%s)", sig))
+			case <-done:
+				return
 			}
-			if n > 1 {
-				os.Exit(code)
-			}
-			signalled = code
-			h.Cancel(fmt.Errorf("%s", sig))
 		}
 	}()
-	return func() { signal.Stop(ch) }
+	return func() int {
+		signal.Stop(ch)
+		close(done)
+		return int(got.Load())
+	}
 }
 
-func report(h *host.Host, err error) int {
-	if signalled != 0 {
-		if err != nil {
-			var le *host.LuaError
-			if !errors.As(err, &le) || le.Kind() != "cancelled" {
+func report(err error, sig int) int {
+	if sig != 0 {
+		var le *host.LuaError
+		if err != nil && !(errors.As(err, &le) && le.Kind() == "cancelled") {
+			var ee *host.ExitError
+			if !errors.As(err, &ee) {
 				fmt.Fprintf(os.Stderr, "gos3lua: %v\n", err)
 			}
 		}
-		return signalled
+		return sig
 	}
 	if err == nil {
 		return 0
@@ -133,20 +239,32 @@ func report(h *host.Host, err error) int {
 	return 1
 }
 
-func stringsReader(s string) io.Reader {
-	if len(s) > 1 && s[0] == '#' && s[1] == '!' {
-		s = "--" + s
+func scriptsCommand(args []string) int {
+	if len(args) >= 1 && (args[0] == "-h" || args[0] == "--help") {
+		fmt.Print("usage: gos3lua scripts            list the bundled scripts\n       gos3lua scripts show NAME  print one (copy it, edit it, run your copy)\n")
+		return 0
 	}
-	return &stringReader{s: s}
+	if len(args) == 0 {
+		list := scripts.List()
+		w := 0
+		for _, s := range list {
+			w = max(w, len(s.Name))
+		}
+		for _, s := range list {
+			fmt.Printf("%-*s  %s\n", w, s.Name, s.Description)
+		}
+		return 0
+	}
+	if args[0] == "show" && len(args) == 2 {
+		src, ok := scripts.Source(args[1])
+		if !ok {
+			fmt.Fprintf(os.Stderr, "gos3lua: no bundled script %q (see 'gos3lua scripts')\n", args[1])
+			return 2
+		}
+		fmt.Print(src)
+		return 0
+	}
+	return usageError("scripts: want 'scripts' or 'scripts show NAME'")
 }
 
-type stringReader struct{ s string }
-
-func (r *stringReader) Read(p []byte) (int, error) {
-	if len(r.s) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p, r.s)
-	r.s = r.s[n:]
-	return n, nil
-}
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

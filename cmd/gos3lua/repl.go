@@ -1,0 +1,5 @@
+package main
+
+import "github.com/gos3lua/gos3lua/host"
+
+func repl(h *host.Host) int { return 0 }
