@@ -218,3 +218,18 @@ func (h *Host) Preload() error {
 	}
 	return nil
 }
+
+// Renew gives the host a fresh run context after a cancelled one (the
+// REPL cancels a running line with Ctrl-C and then goes on).
+func (h *Host) Renew() {
+	if h.ctx.Err() == nil {
+		return
+	}
+	parent := h.opts.Context
+	if parent == nil {
+		parent = context.Background()
+	}
+	h.ctx, h.cancel = context.WithCancelCause(parent)
+	h.sched.ctxSeen = false
+	h.sched.exited = false
+}

@@ -241,8 +241,7 @@ func hiddenSource(src string) bool {
 
 // Traceback renders L's Lua stack from level, without the host's own frames.
 func Traceback(L *lua.LState, level int) string {
-	var b strings.Builder
-	b.WriteString("stack traceback:")
+	var frames []*lua.Debug
 	for i := level; i < 200; i++ {
 		dbg, ok := L.GetStack(i)
 		if !ok {
@@ -251,8 +250,20 @@ func Traceback(L *lua.LState, level int) string {
 		if _, err := L.GetInfo("Sln", dbg, lua.LNil); err != nil {
 			continue
 		}
+		frames = append(frames, dbg)
+	}
+	var b strings.Builder
+	b.WriteString("stack traceback:")
+	for i, dbg := range frames {
+		var caller *lua.Debug
+		if i+1 < len(frames) {
+			caller = frames[i+1]
+		}
 		if hiddenSource(dbg.Source) {
 			continue
+		}
+		if dbg.What == "G" && caller != nil && hiddenSource(caller.Source) {
+			continue // the stub's error() re-raising a Go error
 		}
 		b.WriteString("\n\t")
 		if dbg.What == "G" {
@@ -267,7 +278,7 @@ func Traceback(L *lua.LState, level int) string {
 		switch {
 		case dbg.What == "main" || dbg.LineDefined == 0:
 			b.WriteString(" in main chunk")
-		case dbg.Name != "" && dbg.Name != "?":
+		case dbg.Name != "" && dbg.Name != "?" && (caller == nil || !hiddenSource(caller.Source)):
 			fmt.Fprintf(&b, " in function '%s'", dbg.Name)
 		default:
 			fmt.Fprintf(&b, " in function <%s:%d>", dbg.Source, dbg.LineDefined)
@@ -429,7 +440,7 @@ func (h *Host) RunFile(path string) error {
 
 func (s *sched) reportUnobserved() {
 	for _, t := range s.failed {
-		if !t.observed {
+		if !t.observed && !(t.Err.Kind() == "cancelled" && s.h.ctx.Err() != nil) {
 			fmt.Fprintf(os.Stderr, "gos3lua: a task failed and nobody waited for it: %s\n%s\n", t.Err.Error(), t.Err.Traceback)
 		}
 	}

@@ -117,11 +117,15 @@ func (p *pool) launch(h *host.Host, fn *lua.LFunction, args []lua.LValue) *host.
 			nt := p.launch(h, s.fn, s.args)
 			h.Wake(s.t, host.NewObject(h.L, "task", nt))
 		}
-		if p.inflight == 0 && len(p.spawners) == 0 {
-			ws := p.waiters
-			p.waiters = nil
+		if p.inflight == 0 && len(p.spawners) == 0 && len(p.waiters) > 0 {
+			ws, err := p.waiters, p.firstErr
+			p.waiters, p.firstErr = nil, nil
 			for _, w := range ws {
-				h.Wake(w)
+				if err != nil {
+					h.WakeError(w, err)
+				} else {
+					h.Wake(w)
+				}
 			}
 		}
 	})

@@ -1,0 +1,236 @@
+package host_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gos3lua/gos3lua/host"
+	"github.com/gos3lua/gos3lua/stdlib"
+	lua "github.com/yuin/gopher-lua"
+)
+
+func init() {
+	stdlib.Register()
+	// probe: a module whose functions exercise the host API directly.
+	host.Register("probe", func(L *lua.LState) int {
+		L.Push(host.Module(L, map[string]lua.LGFunction{
+			// echo(v) → v, after a trip through a goroutine
+			"echo": func(L *lua.LState) int {
+				v := L.Get(1)
+				return host.Go(L, func(ctx context.Context) (host.Push, error) {
+					return func(L *lua.LState) int { L.Push(v); return 1 }, nil
+				})
+			},
+			// fail(kind, msg) raises {kind=, message=} after a trip
+			"fail": func(L *lua.LState) int {
+				kind, msg := L.CheckString(1), L.CheckString(2)
+				return host.Go(L, func(ctx context.Context) (host.Push, error) {
+					return nil, (&host.Error{Kind: kind, Message: msg}).With("status", 503)
+				})
+			},
+			// block() waits until the run is cancelled
+			"block": func(L *lua.LState) int {
+				return host.Go(L, func(ctx context.Context) (host.Push, error) {
+					<-ctx.Done()
+					return nil, ctx.Err()
+				})
+			},
+			"count": func(L *lua.LState) int {
+				L.CheckTable(1)
+				L.Push(lua.LNumber(42))
+				return 1
+			},
+		}))
+		return 1
+	})
+}
+
+func run(t *testing.T, code string) error {
+	t.Helper()
+	h := host.New(host.Options{})
+	defer h.Close()
+	_, err := h.RunString(code, "t.lua")
+	return err
+}
+
+func TestScheduler(t *testing.T) {
+	cases := []struct {
+		name, code, wantErr string
+	}{
+		{"thousand tasks", `
+			local task, probe = require("task"), require("probe")
+			local hs, sum = {}, 0
+			for i = 1, 1000 do hs[i] = task.spawn(function() task.sleep(0.01) return probe.echo(i) end) end
+			for i = 1, 1000 do sum = sum + hs[i]:wait() end
+			assert(sum == 500500, sum)`, ""},
+		{"pcall catches an error raised after a yield", `
+			local probe = require("probe")
+			local ok, e = pcall(function() probe.echo(1) error("late") end)
+			assert(not ok and e:match("t.lua:3: late"), e)`, ""},
+		{"pcall resumes correctly and returns all values", `
+			local probe = require("probe")
+			local ok, a, b = pcall(function() return probe.echo(1), probe.echo(2) end)
+			assert(ok and a == 1 and b == 2)`, ""},
+		{"nested pcall across yields", `
+			local probe = require("probe")
+			local ok, r = pcall(function()
+				local ok2, e2 = pcall(function() probe.echo(1); probe.fail("x", "inner") end)
+				assert(not ok2 and e2.kind == "x" and e2.status == 503)
+				local ok3, v = pcall(probe.echo, "v")
+				return v .. tostring(ok3)
+			end)
+			assert(ok and r == "vtrue", tostring(r))`, ""},
+		{"xpcall handler sees the stack", `
+			local probe = require("probe")
+			local ok, tb = xpcall(function() probe.echo(1) error("boom") end, debug.traceback)
+			assert(not ok and tb:match("boom") and tb:match("traceback"), tb)`, ""},
+		{"error tables from Go", `
+			local ok, e = pcall(require("probe").fail, "NoSuchKey", "s3: get k: NoSuchKey: gone")
+			assert(type(e) == "table" and e.kind == "NoSuchKey" and tostring(e) == "s3: get k: NoSuchKey: gone")`, ""},
+		{"user coroutines keep host yields", `
+			local probe = require("probe")
+			local gen = coroutine.wrap(function() for i = 1, 3 do coroutine.yield(probe.echo(i) * 10) end end)
+			assert(gen() == 10 and gen() == 20 and gen() == 30)
+			local co = coroutine.create(function(a) local b = coroutine.yield(probe.echo(a) + 1) return b * 2 end)
+			local ok1, v1 = coroutine.resume(co, 1)
+			local ok2, v2 = coroutine.resume(co, 5)
+			assert(ok1 and v1 == 2 and ok2 and v2 == 10 and coroutine.status(co) == "dead")`, ""},
+		{"error in a task surfaces at wait", `
+			local task = require("task")
+			local t = task.spawn(function() task.sleep(0.001) error({kind = "mine", message = "task broke"}) end)
+			local ok, e = pcall(t.wait, t)
+			assert(not ok and e.kind == "mine")`, ""},
+		{"pool waits and re-raises the first error after all finish", `
+			local task = require("task")
+			local p, done = task.pool(3), 0
+			for i = 1, 10 do p:spawn(function() task.sleep(0.001 * i) if i == 2 then error("two") end done = done + 1 end) end
+			local ok, e = pcall(p.wait, p)
+			assert(not ok and e:match("two") and done == 9, tostring(e) .. done)`, ""},
+		{"pool bounds concurrency", `
+			local task = require("task")
+			local p, now, peak = task.pool(4), 0, 0
+			for i = 1, 40 do p:spawn(function() now = now + 1 peak = math.max(peak, now) task.sleep(0.001) now = now - 1 end) end
+			p:wait()
+			assert(peak == 4, peak)`, ""},
+		{"channel close semantics", `
+			local task = require("task")
+			local ch = task.channel()
+			local got = {}
+			local r = task.spawn(function() while true do local v, ok = ch:recv() if not ok then return end got[#got+1] = v end end)
+			for i = 1, 3 do ch:send(i) end
+			ch:close()
+			r:wait()
+			assert(#got == 3)
+			local v, ok = ch:recv()
+			assert(v == nil and ok == false)
+			local sok, e = pcall(ch.send, ch, 1)
+			assert(not sok and e.kind == "closed")`, ""},
+		{"registry grows", `
+			local s = {} for i = 1, 200000 do s[i] = "x" end
+			assert(#table.concat(s) == 200000)
+			assert(select("#", unpack(s)) == 200000)`, ""},
+		{"bad argument names the function", `
+			local ok, e = pcall(require("probe").count, 5)
+			assert(e:match("bad argument #1 to 'count' %(table expected, got number%)"), e)`, ""},
+		{"uncaught error", `local x = nil
+			return x.field`, "t.lua:2:"},
+		{"deadlock is detected", `local ch = require("task").channel() ch:recv()`, "deadlock"},
+		{"os.exit ends the run even inside pcall", `pcall(os.exit, 3) error("not reached")`, "exit status 3"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := run(t, c.code)
+			if c.wantErr == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Fatalf("error %v, want one containing %q", err, c.wantErr)
+			}
+		})
+	}
+}
+
+func TestUncaughtErrorHasTraceback(t *testing.T) {
+	err := run(t, "local function inner() error('deep') end\nlocal function outer() inner() end\nouter()")
+	var le *host.LuaError
+	if !errors.As(err, &le) {
+		t.Fatalf("got %T %v", err, err)
+	}
+	if le.Error() != "t.lua:1: deep" {
+		t.Errorf("message %q", le.Error())
+	}
+	for _, want := range []string{"t.lua:1: in function 'inner'", "t.lua:2: in function 'outer'", "t.lua:3: in main chunk"} {
+		if !strings.Contains(le.Traceback, want) {
+			t.Errorf("traceback lacks %q:\n%s", want, le.Traceback)
+		}
+	}
+}
+
+func TestCancelMidCall(t *testing.T) {
+	h := host.New(host.Options{})
+	defer h.Close()
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		h.Cancel(errors.New("interrupt"))
+	}()
+	start := time.Now()
+	_, err := h.RunString(`
+		local task, probe = require("task"), require("probe")
+		local ch = task.channel()
+		task.spawn(function() ch:recv() end)       -- parked: must be woken too
+		task.spawn(function() task.sleep(60) end)  -- in a Go call: must return
+		probe.block()`, "t.lua")
+	var le *host.LuaError
+	if !errors.As(err, &le) || le.Kind() != "cancelled" {
+		t.Fatalf("got %v, want a cancelled error", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("cancellation took %v", d)
+	}
+}
+
+func TestRequireFindsLocalModulesFirst(t *testing.T) {
+	dir, other := t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(dir, "mod.lua"), []byte(`return {where = "local"}`), 0o644)
+	os.WriteFile(filepath.Join(other, "mod.lua"), []byte(`return {where = "path"}`), 0o644)
+	os.WriteFile(filepath.Join(other, "only.lua"), []byte(`return {where = "path"}`), 0o644)
+	script := filepath.Join(dir, "main.lua")
+	os.WriteFile(script, []byte(`assert(require("mod").where == "local") assert(require("only").where == "path")`), 0o644)
+	t.Setenv("GOS3LUA_PATH", other)
+	h := host.New(host.Options{Script: script})
+	defer h.Close()
+	if err := h.RunFile(script); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSyntaxError(t *testing.T) {
+	h := host.New(host.Options{})
+	defer h.Close()
+	_, err := h.Compile("local x = 1\nx = = 2\n", "bad.lua")
+	var se *host.SyntaxError
+	if !errors.As(err, &se) || se.Line != 2 || !strings.HasPrefix(err.Error(), "bad.lua:2:") {
+		t.Fatalf("got %v", err)
+	}
+	_, err = h.Compile("function f()\n", "more.lua")
+	if !errors.As(err, &se) || !se.AtEOF {
+		t.Fatalf("got %v, want an unexpected end of file", err)
+	}
+}
+
+func TestGoOutsideTaskIsAnError(t *testing.T) {
+	h := host.New(host.Options{})
+	defer h.Close()
+	err := h.L.DoString(`require("probe").echo(1)`)
+	if err == nil || !strings.Contains(err.Error(), "can only be called from a task") {
+		t.Fatalf("got %v", err)
+	}
+}
