@@ -89,7 +89,7 @@ type spawner struct {
 type pool struct {
 	n        int
 	inflight int
-	spawners []spawner // parked in spawn, waiting for a slot
+	spawners []spawner    // parked in spawn, waiting for a slot
 	waiters  []*host.Task // parked in wait
 	firstErr *host.LuaError
 }
@@ -257,4 +257,3 @@ func chanClose(L *lua.LState) int {
 	c.sends, c.sendVals = nil, nil
 	return 0
 }
-
