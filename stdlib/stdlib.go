@@ -8,4 +8,5 @@ import "github.com/gos3lua/gos3lua/host"
 func Register() {
 	host.Register("task", TaskLoader)
 	host.Register("inspect", InspectLoader)
+	host.Register("args", ArgsLoader)
 }
