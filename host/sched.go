@@ -576,6 +576,11 @@ func (s *sched) complete(t *Task, push Push, err error) {
 	L := s.h.L
 	var args []lua.LValue
 	if err != nil {
+		if errors.Is(err, context.Canceled) && s.h.ctx.Err() != nil {
+			if _, ok := err.(*Error); !ok {
+				err = &Error{Kind: "cancelled", Message: "cancelled: " + context.Cause(s.h.ctx).Error(), Err: err}
+			}
+		}
 		args = []lua.LValue{s.errMarker, ErrorValue(L, err)}
 	} else if push != nil {
 		top := L.GetTop()

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "gos3lua-bin")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "gos3lua")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		panic("build: " + string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// gos3lua runs the binary and returns stdout, stderr and the exit status.
+func gos3lua(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "XDG_STATE_HOME=", "XDG_DATA_HOME=")
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func TestCommandLine(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, src string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(src), 0o644)
+		return p
+	}
+	args := write("args.lua", `print(arg[0], #arg, ...)`)
+	syntax := write("syntax.lua", "local x = 1\nif x then\n")
+	runtime := write("runtime.lua", "local t = nil\nprint(t.x)\n")
+	exit := write("exit.lua", "os.exit(5)")
+	cases := []struct {
+		name     string
+		stdin    string
+		args     []string
+		out, err string
+		code     int
+	}{
+		{"script with args", "", []string{args, "a", "b c"}, args + "\t2\ta\tb c\n", "", 0},
+		{"-e with args", "", []string{"-e", `print(select("#", ...), arg[1])`, "x"}, "1\tx\n", "", 0},
+		{"script from stdin", `print("from stdin", ...)`, []string{"-", "z"}, "from stdin\tz\n", "", 0},
+		{"missing script", "", []string{filepath.Join(dir, "nope.lua")}, "", "no such script", 2},
+		{"syntax error names file and line", "", []string{syntax}, "", syntax + ":3: unexpected end of file", 1},
+		{"runtime error has a traceback", "", []string{runtime}, "", runtime + ":2: attempt to index", 1},
+		{"os.exit code", "", []string{exit}, "", "", 5},
+		{"version", "", []string{"--version"}, "gos3lua ", "", 0},
+		{"help", "", []string{"--help"}, "usage: gos3lua", "", 0},
+		{"unknown option", "", []string{"--frobnicate"}, "", "unknown option --frobnicate", 2},
+		{"error table is one line", "", []string{"-e", `error(setmetatable({kind="x", message="it broke"}, {__tostring=function(e) return e.message end}))`}, "", "it broke", 1},
+		{"REPL on a pipe", "x = 20\nx + 1\nfunction f()\n  return 'multi'\nend\nf()\n", nil, "21\n\"multi\"\n", "", 0},
+		{"binary stdin to stdout", "a\x00b\xff\n", []string{"-e", `io.stdout:write(io.stdin:read("a"))`}, "a\x00b\xff\n", "", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, errs, code := gos3lua(t, c.stdin, c.args...)
+			if code != c.code {
+				t.Errorf("exit status %d, want %d (stderr %q)", code, c.code, errs)
+			}
+			if c.out != "" && !strings.HasPrefix(out, c.out) {
+				t.Errorf("stdout %q, want prefix %q", out, c.out)
+			}
+			if c.err != "" && !strings.Contains(errs, c.err) {
+				t.Errorf("stderr %q, want %q", errs, c.err)
+			}
+		})
+	}
+}
+
+func TestTracebackOnStderr(t *testing.T) {
+	_, errs, code := gos3lua(t, "", "-e", "local function f() error('deep') end\nf()")
+	if code != 1 || !strings.Contains(errs, "stack traceback:") || !strings.Contains(errs, "in function 'f'") {
+		t.Fatalf("code %d stderr:\n%s", code, errs)
+	}
+}
+
+func TestSignals(t *testing.T) {
+	for _, c := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+		t.Run(c.sig.String(), func(t *testing.T) {
+			cmd := exec.Command(bin, "-e", `print("ready") io.stdout:write("") require("task").sleep(60)`)
+			out, _ := cmd.StdoutPipe()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 6)
+			out.Read(buf)
+			start := time.Now()
+			cmd.Process.Signal(c.sig)
+			err := cmd.Wait()
+			ee, ok := err.(*exec.ExitError)
+			if !ok || ee.ExitCode() != c.code {
+				t.Fatalf("got %v, want exit status %d", err, c.code)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Fatalf("took %v to stop", d)
+			}
+		})
+	}
+}
+
+// ptyTerm drives the binary through a real pseudo-terminal.
+type ptyTerm struct {
+	t   *testing.T
+	f   *os.File
+	cmd *exec.Cmd
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func startTerm(t *testing.T, state string) *ptyTerm {
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+state, "TERM=xterm")
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := &ptyTerm{t: t, f: f, cmd: cmd}
+	go func() {
+		b := make([]byte, 4096)
+		for {
+			n, err := f.Read(b)
+			tm.mu.Lock()
+			tm.buf.Write(b[:n])
+			tm.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); f.Close() })
+	tm.expect("Ctrl-D exits")
+	return tm
+}
+
+func (tm *ptyTerm) send(s string) { tm.f.Write([]byte(s)) }
+
+// expect waits until the output since the last expect contains want.
+func (tm *ptyTerm) expect(want string) {
+	tm.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		tm.mu.Lock()
+		s := tm.buf.String()
+		if i := strings.Index(s, want); i >= 0 {
+			tm.buf.Next(i + len(want))
+			tm.mu.Unlock()
+			return
+		}
+		tm.mu.Unlock()
+		time.Sleep(10 * time.Millisecond)
+	}
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	tm.t.Fatalf("terminal never showed %q; it shows %q", want, tm.buf.String())
+}
+
+func TestREPLTerminal(t *testing.T) {
+	state := t.TempDir()
+	tm := startTerm(t, state)
+	tm.send("1 + 41\r")
+	tm.expect("42")
+	// multi-line: the chunk continues at a ">> " prompt
+	tm.send("function twice(x)\r")
+	tm.expect(">> ")
+	tm.send("return x * 2 end\r")
+	tm.send("twice(21)\r")
+	tm.expect("42")
+	// completion of globals and of fields after '.' and ':'
+	tm.send("myvalue_unique = {alpha = 1}\r")
+	tm.send("myvalue_un\t")
+	tm.expect("myvalue_unique")
+	tm.send(".al\t")
+	tm.expect("alpha")
+	tm.send("\r")
+	tm.expect("1")
+	tm.send("stri\t")
+	tm.expect("string")
+	tm.send(".upp\t")
+	tm.expect("upper")
+	tm.send("('ok')\r")
+	tm.expect(`"OK"`)
+	// modules are preloaded under their names
+	tm.send("type(task.spawn)\r")
+	tm.expect(`"function"`)
+	// Ctrl-C cancels the running line, the REPL goes on
+	tm.send("task.sleep(30)\r")
+	time.Sleep(300 * time.Millisecond)
+	tm.send("\x03")
+	tm.expect("cancelled")
+	tm.send("'still here'\r")
+	tm.expect(`"still here"`)
+	tm.send("\x04") // Ctrl-D exits
+	if err := tm.cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v", err)
+	}
+
+	// history persists across restarts
+	hist, err := os.ReadFile(filepath.Join(state, "gos3lua", "history"))
+	if err != nil || !strings.Contains(string(hist), "twice(21)") {
+		t.Fatalf("history %q, %v", hist, err)
+	}
+	tm2 := startTerm(t, state)
+	tm2.send("\x1b[A") // up arrow: the last line
+	tm2.expect("'still here'")
+}
