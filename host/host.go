@@ -96,7 +96,7 @@ func New(opts Options) *Host {
 		RegistrySize:        256,
 		RegistryMaxSize:     1 << 26,
 		RegistryGrowStep:    4096,
-		CallStackSize:       1 << 16,
+		CallStackSize:       4096,
 		MinimizeStackMemory: true,
 	})
 	parent := opts.Context
