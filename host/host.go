@@ -71,6 +71,10 @@ type Host struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 
+	closeMu sync.Mutex
+	closers []func()
+	closed  bool
+
 	sched
 }
 
@@ -132,10 +136,36 @@ func (h *Host) Cancel(cause error) {
 // Close releases the Lua state. The Host must not be used afterwards.
 func (h *Host) Close() {
 	h.cancel(context.Canceled)
+	h.runClosers()
 	hostsMu.Lock()
 	delete(hosts, h.L.G)
 	hostsMu.Unlock()
 	h.L.Close()
+}
+
+// OnClose registers fn to run when the Host is closed, however the run
+// ended (also by error or signal), newest first; if it is closed already,
+// fn runs at once. For what must not outlive the run, such as a FUSE
+// mount. Safe from any goroutine; fn must not touch the Lua state.
+func (h *Host) OnClose(fn func()) {
+	h.closeMu.Lock()
+	if h.closed {
+		h.closeMu.Unlock()
+		fn()
+		return
+	}
+	h.closers = append(h.closers, fn)
+	h.closeMu.Unlock()
+}
+
+func (h *Host) runClosers() {
+	h.closeMu.Lock()
+	fns := h.closers
+	h.closers, h.closed = nil, true
+	h.closeMu.Unlock()
+	for i := len(fns) - 1; i >= 0; i-- {
+		fns[i]()
+	}
 }
 
 // Script is the path of the main script ("" when there is none).
