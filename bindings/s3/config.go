@@ -1,0 +1,269 @@
+package s3
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/middleware"
+	"github.com/gos3lua/gos3lua/bindings/s3/store"
+)
+
+// Config is what s3.client{...} accepts; zero values mean "the AWS way"
+// (environment, ~/.aws files) or the embedded store when nothing is set.
+type Config struct {
+	Endpoint     string
+	Region       string
+	Profile      string
+	AccessKey    string
+	SecretKey    string
+	SessionToken string
+	PathStyle    *bool
+	Retries      int           // retries after the first attempt; <0 means default
+	Timeout      time.Duration // wait for each response's headers; 0 means default
+}
+
+const (
+	defaultRetries = 5 // six attempts: transient faults rarely survive that
+	defaultTimeout = 2 * time.Minute
+	// DefaultBucket is the bucket s3.bucket() uses on the embedded store
+	// when neither a name nor GOS3LUA_BUCKET is given; created on demand.
+	DefaultBucket = "gos3lua"
+)
+
+// Client is one S3 endpoint with its credentials. The SDK client is built
+// on first use (off the Lua thread), so start-up loads nothing AWS-related.
+type Client struct {
+	cfg Config
+
+	mu       sync.Mutex
+	api      *s3.Client
+	embedded bool
+	endpoint string
+}
+
+// NewClient returns a client for cfg; nothing is loaded until first use.
+func NewClient(cfg Config) *Client { return &Client{cfg: cfg} }
+
+func (c *Client) String() string {
+	if c.endpoint != "" {
+		return "s3.client(" + c.endpoint + ")"
+	}
+	return "s3.client"
+}
+
+// Embedded reports whether the client talks to the embedded store
+// (decided from the environment alone, without loading anything).
+func (c *Client) Embedded() bool { return wantsEmbedded(c.cfg) }
+
+// wantsEmbedded: no endpoint and no credentials configured anywhere.
+func wantsEmbedded(cfg Config) bool {
+	if cfg.Endpoint != "" || cfg.AccessKey != "" || cfg.Profile != "" {
+		return false
+	}
+	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
+		"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_WEB_IDENTITY_TOKEN_FILE",
+		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"} {
+		if os.Getenv(v) != "" {
+			return false
+		}
+	}
+	files := []string{os.Getenv("AWS_CONFIG_FILE"), os.Getenv("AWS_SHARED_CREDENTIALS_FILE")}
+	if home, err := os.UserHomeDir(); err == nil && home != "" {
+		files = append(files, filepath.Join(home, ".aws", "config"), filepath.Join(home, ".aws", "credentials"))
+	}
+	for _, f := range files {
+		if f == "" {
+			continue
+		}
+		if _, err := os.Stat(f); err == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// embedded is the process's one embedded store, started on first need.
+var embedded struct {
+	sync.Mutex
+	srv         *store.Server
+	ak, sk, dir string
+}
+
+func startEmbedded() (url, ak, sk string, err error) {
+	embedded.Lock()
+	defer embedded.Unlock()
+	if embedded.srv == nil {
+		dir := store.DefaultDir()
+		ak, sk := randomKey(10), randomKey(20)
+		srv, err := store.Start(store.Options{Dir: dir, Addr: "127.0.0.1:0", AccessKey: ak, SecretKey: sk, Region: "us-east-1",
+			Logf: func(f string, a ...any) { fmt.Fprintf(os.Stderr, "gos3lua: "+f+"\n", a...) }})
+		if err != nil {
+			return "", "", "", fmt.Errorf("s3: starting the embedded store at %s: %w", dir, err)
+		}
+		fmt.Fprintf(os.Stderr, "gos3lua: using the embedded S3 store at %s (%s)\n", dir, srv.URL())
+		embedded.srv, embedded.ak, embedded.sk, embedded.dir = srv, ak, sk, dir
+	}
+	return embedded.srv.URL(), embedded.ak, embedded.sk, nil
+}
+
+func randomKey(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// API returns the SDK client, building it on first use. It may read files
+// and start the embedded store: call it off the Lua thread.
+func (c *Client) API(ctx context.Context) (*s3.Client, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.api != nil {
+		return c.api, nil
+	}
+	cfg := c.cfg
+	if wantsEmbedded(cfg) {
+		u, ak, sk, err := startEmbedded()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Endpoint, cfg.AccessKey, cfg.SecretKey = u, ak, sk
+		if cfg.Region == "" {
+			cfg.Region = "us-east-1"
+		}
+		c.embedded = true
+	}
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = defaultTimeout
+	}
+	hc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.MaxIdleConns = 256
+		tr.MaxIdleConnsPerHost = 64
+		tr.ResponseHeaderTimeout = timeout
+		tr.WriteBufferSize = 256 << 10
+		tr.ReadBufferSize = 256 << 10
+		// Bodies are already compressed or binary; Go's transparent gzip
+		// would also hide Content-Length from ranged reads.
+		tr.DisableCompression = true
+	}).WithDialerOptions(func(d *net.Dialer) {
+		d.Timeout = min(timeout, 30*time.Second)
+	})
+	opts := []func(*config.LoadOptions) error{
+		config.WithHTTPClient(hc),
+		config.WithRetryer(func() aws.Retryer { return newRetryer(cfg.Retries) }),
+	}
+	if cfg.Region != "" {
+		opts = append(opts, config.WithRegion(cfg.Region))
+	}
+	if cfg.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(cfg.Profile))
+	}
+	if cfg.AccessKey != "" {
+		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(cfg.AccessKey, cfg.SecretKey, cfg.SessionToken)))
+	}
+	if cfg.Endpoint != "" {
+		opts = append(opts, config.WithBaseEndpoint(cfg.Endpoint))
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("s3: configuration: %w", err)
+	}
+	if awsCfg.Region == "" {
+		awsCfg.Region = "us-east-1"
+	}
+	api := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+		custom := o.BaseEndpoint != nil && *o.BaseEndpoint != ""
+		if custom {
+			c.endpoint = *o.BaseEndpoint
+			// S3-compatible servers want path-style and choke on the
+			// 2025 default checksums (CRC32 trailers on every PUT).
+			o.UsePathStyle = true
+			o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+			o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+			if isLoopback(c.endpoint) {
+				// Nobody can tamper with loopback: skip hashing every
+				// body for the signature.
+				o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+					if _, ok := s.Finalize.Get("ComputePayloadHash"); !ok {
+						return nil
+					}
+					return v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware(s)
+				})
+			}
+		}
+		if cfg.PathStyle != nil {
+			o.UsePathStyle = *cfg.PathStyle
+		}
+	})
+	c.api = api
+	return api, nil
+}
+
+// Close forgets the SDK client (and with it its connection pool); the
+// next call builds a new one.
+func (c *Client) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.api = nil
+}
+
+func isLoopback(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// newRetryer: the SDK's standard retryer (exponential backoff with
+// jitter) without its retry quota, which a burst of faults would exhaust,
+// and with dropped connections mid-answer counted as transient.
+func newRetryer(retries int) aws.Retryer {
+	attempts := retries + 1
+	if retries < 0 {
+		attempts = defaultRetries + 1
+		if v := os.Getenv("AWS_MAX_ATTEMPTS"); v != "" {
+			var n int
+			if _, err := fmt.Sscan(v, &n); err == nil && n > 0 {
+				attempts = n
+			}
+		}
+	}
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = attempts
+		o.MaxBackoff = 5 * time.Second
+		o.RateLimiter = ratelimit.None
+		o.Retryables = append(o.Retryables, retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+				errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+				return aws.TrueTernary
+			}
+			return aws.UnknownTernary
+		}))
+	})
+}
