@@ -21,8 +21,12 @@ type Options struct {
 	Addr      string // listen address; "" means 127.0.0.1:0
 	AccessKey string // required: requests must be signed with this key
 	SecretKey string
-	Region    string // "" means us-east-1
-	Logf      func(string, ...any)
+	Region    string               // "" means us-east-1
+	Logf      func(string, ...any) // access and error log; nil for none
+
+	// MinPartSize is the least size of a multipart part but the last
+	// (EntityTooSmall below it); 0 means S3's 5 MiB, negative means none.
+	MinPartSize int64
 }
 
 // Server is a running store.
