@@ -486,6 +486,16 @@ func (s *sched) loop(main *Task) error {
 		select {
 		case f := <-s.events:
 			f()
+			// f may have resumed a task (complete) that called os.exit
+			// or ended main with an error: same checks as above.
+			if s.exited {
+				h.Cancel(&ExitError{Code: s.exitCode})
+				return &ExitError{Code: s.exitCode}
+			}
+			if main.done && main.Err != nil {
+				h.Cancel(errors.New("main task failed"))
+				return main.Err
+			}
 		case <-done:
 			s.ctxSeen = true
 			cause := context.Cause(h.ctx)
