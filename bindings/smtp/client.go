@@ -397,7 +397,7 @@ func classify(err error, timeout time.Duration) (kind, text string) {
 	case errors.Is(err, context.Canceled):
 		return "cancelled", "cancelled"
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return "timeout", "timeout (nothing for " + timeout.String() + ")"
+		return "timeout", "timeout after " + timeout.String()
 	case errors.As(err, &ve), errors.As(err, &he), errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &ae), errors.As(err, &re):
 		return "tls", "tls: " + err.Error()
 	case errors.Is(err, syscall.ECONNREFUSED):

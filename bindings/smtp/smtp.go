@@ -28,9 +28,10 @@ import (
 )
 
 var funcs = map[string]lua.LGFunction{
-	"connect": luaConnect, // connect(host_or_addr, opts) → connection
-	"send":    luaSend,    // send{server=, from=, to=, subject=, body=, headers=} → {code=, text=}
-	"server":  luaServer,  // server{replies=, delay=, tls=, users=} → server
+	"connect":  luaConnect,  // connect(host_or_addr, opts) → connection
+	"send":     luaSend,     // send{server=, from=, to=, subject=, body=, headers=} → {code=, text=}
+	"server":   luaServer,   // server{replies=, delay=, tls=, users=} → server
+	"hostname": luaHostname, // hostname() → the default EHLO name
 }
 
 var connMethods = map[string]lua.LGFunction{
@@ -393,6 +394,11 @@ func connField(L *lua.LState) int {
 	default:
 		L.Push(lua.LNil)
 	}
+	return 1
+}
+
+func luaHostname(L *lua.LState) int {
+	L.Push(lua.LString(defaultHelo()))
 	return 1
 }
 
