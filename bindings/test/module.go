@@ -1,0 +1,185 @@
+package test
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gos3lua/gos3lua/host"
+	lua "github.com/yuin/gopher-lua"
+)
+
+// The Lua surface: `test(name, fn)` (the module table is callable) and these.
+var moduleFuncs = map[string]lua.LGFunction{
+	"describe":    modDescribe,   // describe(name, fn): group tests; fn runs at once and registers
+	"before_each": modBeforeEach, // before_each(fn(t)): runs before each test of the group
+	"after_each":  modAfterEach,  // after_each(fn(t)): runs after each, even a failed one
+	"skip":        modSkip,       // skip(name, fn [, reason]): registered, reported as skipped
+	"it":          modTest,       // it(name, fn): the same as test(name, fn), for busted habits
+}
+
+// The methods of the `t` a test body receives (see assert.go).
+var tMethods = map[string]lua.LGFunction{
+	"eq":      tEq,      // eq(actual, expected [, msg]): deep equality
+	"neq":     tNeq,     // neq(actual, other [, msg])
+	"ok":      tOk,      // ok(v [, msg]): truthy
+	"near":    tNear,    // near(actual, expected [, eps=1e-9] [, msg])
+	"match":   tMatch,   // match(str, pattern [, msg]): Lua pattern (or plain substring)
+	"fail":    tFail,    // fail([msg])
+	"skip":    tSkipNow, // skip([reason]): ends the test as skipped
+	"need":    tNeed,    // need(tool, ...): skip (fail under GOS3LUA_REQUIRE_TOOLS=1) unless on PATH
+	"tmpdir":  tTmpdir,  // tmpdir() → a fresh directory, removed after the test
+	"cleanup": tCleanup, // cleanup(fn): runs after the test (last registered first)
+	"log":     tLog,     // log(...): a line shown with the test's result on failure or -v
+	"name":    tName,    // name() → the test's full name
+	// err(fn [, pattern] [, msg]) → the error: fn must raise, its message
+	// matching the Lua pattern (or containing it); see errMethodSrc.
+}
+
+// t:err is Lua so that it is exactly pcall (and yields through it).
+const errMethodSrc = `local check = ...
+return function(t, fn, pattern, msg)
+  return check(t, fn, pattern, msg, pcall(fn))
+end`
+
+// Register makes require("test") available in every Host.
+func Register() { host.Register("test", Loader) }
+
+// Loader is require("test").
+func Loader(L *lua.LState) int {
+	h := host.From(L)
+	suiteOf(L)
+	methods := host.NewClass(L, classT, tMethods).RawGetString("__index").(*lua.LTable)
+	if methods.RawGetString("err") == lua.LNil {
+		check := h.Func("err", tErrCheck)
+		fn, err := L.Load(strings.NewReader(errMethodSrc), hiddenChunk)
+		if err != nil {
+			panic(err)
+		}
+		L.Push(fn)
+		L.Push(check)
+		L.Call(1, 1)
+		methods.RawSetString("err", L.Get(-1))
+		L.Pop(1)
+	}
+	host.NewClass(L, classFailure, nil)
+	host.NewClass(L, classSkip, nil)
+	m := host.Module(L, moduleFuncs)
+	mt := L.NewTable()
+	mt.RawSetString("__call", h.Func("test", func(L *lua.LState) int {
+		L.Remove(1) // the module table itself
+		return modTest(L)
+	}))
+	L.SetMetatable(m, mt)
+	L.Push(m)
+	return 1
+}
+
+const (
+	classT       = "test.t"
+	classFailure = "test.failure"
+	classSkip    = "test.skip"
+	// hiddenChunk names this package's own Lua, left out of FILE:LINE and
+	// tracebacks.
+	hiddenChunk = "[test]"
+)
+
+func modTest(L *lua.LState) int {
+	name := L.CheckString(1)
+	fn := L.CheckFunction(2)
+	return register(L, name, fn, "")
+}
+
+func modSkip(L *lua.LState) int {
+	name := L.CheckString(1)
+	fn, _ := L.Get(2).(*lua.LFunction)
+	reason := L.OptString(3, "skipped")
+	if fn == nil && L.Get(2) != lua.LNil {
+		if s, ok := L.Get(2).(lua.LString); ok {
+			reason = string(s)
+		}
+	}
+	return register(L, name, fn, reason)
+}
+
+func register(L *lua.LState, name string, fn *lua.LFunction, skip string) int {
+	s := suiteOf(L)
+	if s.running != nil && !s.standalone {
+		L.RaiseError("test(%q): tests must be registered at the top level of the file or in test.describe, not inside a running test", name)
+	}
+	full := name
+	for g := s.group; g != nil && g != s.root; g = g.parent {
+		full = g.name + " / " + full
+	}
+	tc := &testCase{name: full, fn: fn, group: s.group, where: callerWhere(L), skip: skip}
+	s.tests = append(s.tests, tc)
+	if !s.standalone {
+		return 0
+	}
+	return s.runStandalone(L, tc)
+}
+
+func modDescribe(L *lua.LState) int {
+	name := L.CheckString(1)
+	fn := L.CheckFunction(2)
+	s := suiteOf(L)
+	g := &group{name: name, parent: s.group}
+	s.group = g
+	defer func() { s.group = g.parent }()
+	// A nested call: describe bodies register tests; they cannot suspend.
+	L.Push(fn)
+	L.Call(0, 0)
+	return 0
+}
+
+func modBeforeEach(L *lua.LState) int {
+	fn := L.CheckFunction(1)
+	s := suiteOf(L)
+	s.group.before = append(s.group.before, fn)
+	return 0
+}
+
+func modAfterEach(L *lua.LState) int {
+	fn := L.CheckFunction(1)
+	s := suiteOf(L)
+	s.group.after = append(s.group.after, fn)
+	return 0
+}
+
+// callerWhere is FILE:LINE of the innermost Lua frame that is user code:
+// the line of the assertion, or of the test() call.
+func callerWhere(L *lua.LState) string {
+	for i := 0; i < 64; i++ {
+		dbg, ok := L.GetStack(i)
+		if !ok {
+			break
+		}
+		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err != nil {
+			continue
+		}
+		if dbg.CurrentLine > 0 && !hiddenSource(dbg.Source) {
+			return fmt.Sprintf("%s:%d", dbg.Source, dbg.CurrentLine)
+		}
+	}
+	return ""
+}
+
+func hiddenSource(src string) bool {
+	switch src {
+	case "prelude", "stub", "[G]", hiddenChunk:
+		return true
+	}
+	return false
+}
+
+// cleanTraceback drops this package's own frames from a host traceback.
+func cleanTraceback(tb string) string {
+	lines := strings.Split(tb, "\n")
+	out := lines[:0]
+	for _, l := range lines {
+		if strings.HasPrefix(strings.TrimSpace(l), hiddenChunk+":") {
+			continue
+		}
+		out = append(out, strings.Replace(l, "\t", "  ", 1))
+	}
+	return strings.Join(out, "\n")
+}
