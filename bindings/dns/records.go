@@ -31,7 +31,12 @@ func newRecord(rr mdns.RR) Record {
 		RR:     rr,
 	}
 	f := rec.Fields
-	f["data"] = strings.TrimPrefix(rr.String(), h.String())
+	// rdata in zone-file form: what follows name, ttl, class and type
+	if parts := strings.SplitN(rr.String(), "\t", 5); len(parts) == 5 {
+		f["data"] = parts[4]
+	} else {
+		f["data"] = ""
+	}
 	switch r := rr.(type) {
 	case *mdns.A:
 		f["address"] = r.A.String()
@@ -218,8 +223,8 @@ func splitTXT(text string) []string {
 	return append(out, text)
 }
 
-// parseRR parses one zone-file line; a TXT string longer than 255 bytes
-// is split the way a zone-file author would have had to.
+// parseRR parses one zone-file line (miekg/dns splits a TXT string longer
+// than 255 bytes into several).
 func parseRR(line string) (mdns.RR, error) {
 	rr, err := mdns.NewRR(line)
 	if err != nil {
