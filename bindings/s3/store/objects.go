@@ -222,7 +222,7 @@ func (h *handler) getObject(w http.ResponseWriter, r *http.Request, bucket, key 
 	if o.meta.Parts > 0 {
 		hd.Set("X-Amz-Mp-Parts-Count", strconv.Itoa(o.meta.Parts))
 	}
-	if e := checkConditions(w, r, etag, mod); e != nil {
+	if done, e := checkConditions(w, r, etag, mod); e != nil || done {
 		return e
 	}
 	q := r.URL.Query()
@@ -268,7 +268,7 @@ func (h *handler) getObject(w http.ResponseWriter, r *http.Request, bucket, key 
 
 // checkConditions applies If-Match, If-Unmodified-Since, If-None-Match and
 // If-Modified-Since as S3 does.
-func checkConditions(w http.ResponseWriter, r *http.Request, etag string, mod time.Time) *s3Error {
+func checkConditions(w http.ResponseWriter, r *http.Request, etag string, mod time.Time) (done bool, e *s3Error) {
 	matchETag := func(list string) bool {
 		for _, t := range strings.Split(list, ",") {
 			t = strings.TrimSpace(t)
@@ -280,11 +280,11 @@ func checkConditions(w http.ResponseWriter, r *http.Request, etag string, mod ti
 	}
 	if v := r.Header.Get("If-Match"); v != "" {
 		if !matchETag(v) {
-			return &s3Error{412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"}
+			return false, &s3Error{412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"}
 		}
 	} else if v := r.Header.Get("If-Unmodified-Since"); v != "" {
 		if t, err := http.ParseTime(v); err == nil && mod.After(t) {
-			return &s3Error{412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"}
+			return false, &s3Error{412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"}
 		}
 	}
 	notModified := false
@@ -301,9 +301,9 @@ func checkConditions(w http.ResponseWriter, r *http.Request, etag string, mod ti
 			hd.Del(k)
 		}
 		w.WriteHeader(http.StatusNotModified)
-		return nil
+		return true, nil
 	}
-	return nil
+	return false, nil
 }
 
 // parseRange reads a single "bytes=" range. ok is false for a header to
