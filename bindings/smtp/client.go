@@ -285,17 +285,29 @@ func (c *Client) readReply() (Reply, error) {
 		if len(line) > 4 {
 			text = line[4:]
 		}
-		if enh, rest, ok := splitEnhanced(text, code); ok {
-			if n == 0 {
-				rep.Enhanced = enh
-			}
-			if enh == rep.Enhanced {
-				text = rest
-			}
-		}
 		rep.Lines = append(rep.Lines, text)
 		if len(line) == 3 || line[3] == ' ' {
+			rep.stripEnhanced()
 			return rep, nil
+		}
+	}
+}
+
+// stripEnhanced takes the RFC 3463 code off the lines: RFC 2034 puts it on
+// every line, some servers (go-smtp) only on the last.
+func (r *Reply) stripEnhanced() {
+	for _, i := range []int{0, len(r.Lines) - 1} {
+		if enh, _, ok := splitEnhanced(r.Lines[i], r.Code); ok {
+			r.Enhanced = enh
+			break
+		}
+	}
+	if r.Enhanced == "" {
+		return
+	}
+	for i, l := range r.Lines {
+		if enh, rest, ok := splitEnhanced(l, r.Code); ok && enh == r.Enhanced {
+			r.Lines[i] = rest
 		}
 	}
 }
