@@ -10,6 +10,7 @@ local args = require("args")
 local fuse = require("fuse")
 
 local opts = args.parse{
+  name = "randomfs.lua",
   description = "An infinitely deep directory of random entries, stable for each path.",
   options = {
     {"s", "seed", type = "integer", default = 1, help = "seed of the tree: another seed, another tree"},
@@ -17,7 +18,7 @@ local opts = args.parse{
     {nil, "cache", type = "number", default = 0, help = "seconds the kernel may cache entries and attributes"},
   },
   positional = {
-    {"MOUNTPOINT", help = "the (empty) directory to mount on"},
+    {"MOUNTPOINT", required = true, help = "the (empty) directory to mount on"},
   },
 }
 
