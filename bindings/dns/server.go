@@ -18,16 +18,16 @@ type ServerOptions struct {
 	Delay     time.Duration // before every answer
 	Drop      bool          // never answer
 	Malformed bool          // answer with a message that cannot be parsed
+	Rcode     int           // when not 0, answer every query with it (e.g. SERVFAIL)
 }
 
 // Server is an authoritative DNS server over UDP and TCP on one port,
 // serving a fixed set of records: for tests and local experiments.
 //
-// Zones are the owners of the SOA records given; without any, every name
-// is in the one zone ".". A name with no records in its zone gets
-// NXDOMAIN, a name with records but none of the type asked gets NODATA,
-// both with the zone's SOA (when given) in the authority section. A name
-// outside every zone is REFUSED. CNAMEs are followed within the data,
+// It answers for every name: a name with no records gets NXDOMAIN, a name
+// with records but none of the type asked (or an empty non-terminal) gets
+// NODATA, both with the SOA of the closest enclosing zone, when one was
+// given, in the authority section. CNAMEs are followed within the data,
 // MX/SRV/NS targets get their addresses in the additional section, and a
 // UDP answer larger than the client's buffer (512 bytes, or its EDNS0
 // size) is truncated so that the client retries over TCP.
@@ -142,21 +142,15 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// zone returns the apex of the closest enclosing zone and its SOA; ok is
-// false when the name is in no zone.
-func (s *Server) zone(name string) (apex string, soa *mdns.SOA, ok bool) {
-	if len(s.zones) == 0 {
-		return ".", nil, true
-	}
+// zone returns the SOA of the closest enclosing zone (nil for names under
+// no SOA: they are in the implicit root zone).
+func (s *Server) zone(name string) *mdns.SOA {
 	for off, end := 0, false; !end; off, end = mdns.NextLabel(name, off) {
 		if soa, ok := s.zones[name[off:]]; ok {
-			return name[off:], soa, true
+			return soa
 		}
 	}
-	if soa, ok := s.zones["."]; ok {
-		return ".", soa, true
-	}
-	return "", nil, false
+	return s.zones["."]
 }
 
 // ServeDNS answers one query (miekg/dns calls it on its own goroutine).
@@ -218,12 +212,12 @@ func (s *Server) answer(r *mdns.Msg) *mdns.Msg {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	name := mdns.CanonicalName(q.Name)
-	_, soa, ok := s.zone(name)
-	if !ok {
+	if s.opts.Rcode != 0 {
 		m.Authoritative = false
-		m.Rcode = mdns.RcodeRefused
+		m.Rcode = s.opts.Rcode
 		return m
 	}
+	soa := s.zone(name)
 	seen := map[string]bool{}
 	for hops := 0; hops < 8 && !seen[name]; hops++ {
 		seen[name] = true
@@ -245,11 +239,8 @@ func (s *Server) answer(r *mdns.Msg) *mdns.Msg {
 		if cname != nil {
 			m.Answer = append(m.Answer, cname)
 			name = mdns.CanonicalName(cname.Target)
-			if _, z, ok := s.zone(name); ok {
-				soa = z
-				continue
-			}
-			break
+			soa = s.zone(name)
+			continue
 		}
 		if !s.exists[name] {
 			m.Rcode = mdns.RcodeNameError

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/gos3lua/gos3lua/host"
@@ -11,7 +12,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// dns.server{records=, addr="127.0.0.1:0", origin=, delay=, drop=, malformed=}
+// dns.server{records=, addr="127.0.0.1:0", origin=, delay=, drop=, malformed=, rcode=}
 // → server with fields addr, host, port, queries and methods close(),
 // set(records), add(records). It also stops when the run ends.
 func luaServer(L *lua.LState) int {
@@ -26,6 +27,13 @@ func luaServer(L *lua.LState) int {
 	}
 	opts.Drop = lua.LVAsBool(t.RawGetString("drop"))
 	opts.Malformed = lua.LVAsBool(t.RawGetString("malformed"))
+	if v, ok := t.RawGetString("rcode").(lua.LString); ok {
+		rc, ok := mdns.StringToRcode[strings.ToUpper(string(v))]
+		if !ok {
+			L.ArgError(1, "unknown rcode "+string(v))
+		}
+		opts.Rcode = rc
+	}
 	addr := "127.0.0.1:0"
 	if v, ok := t.RawGetString("addr").(lua.LString); ok {
 		addr = string(v)
