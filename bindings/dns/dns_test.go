@@ -124,7 +124,7 @@ func TestNegativeAnswers(t *testing.T) {
 	s := startServer(t, ServerOptions{})
 	for _, c := range []struct{ name, typ, rcode string }{
 		{"nothere.example.com", "A", "NXDOMAIN"},
-		{"mx1.example.com", "MX", "NOERROR"},  // NODATA
+		{"mx1.example.com", "MX", "NOERROR"},   // NODATA
 		{"b.deep.example.com", "A", "NOERROR"}, // empty non-terminal
 		{"example.org", "A", "NXDOMAIN"},       // outside every zone
 	} {
