@@ -156,6 +156,7 @@ func (s *Server) Certificate() *x509.Certificate { return s.cert }
 func (s *Server) Close() error {
 	s.once.Do(func() {
 		close(s.done)
+		s.ln.Close() // go-smtp may not have its listener yet
 		s.srv.Close()
 	})
 	return nil
