@@ -53,6 +53,9 @@ func client(url, ak, sk string, opt ...func(*s3.Options)) *s3.Client {
 		Credentials:  credentials.NewStaticCredentialsProvider(ak, sk, ""),
 		// Log nothing about skipped response checksums.
 		DisableLogOutputChecksumValidationSkipped: true,
+		// The 2025 defaults, as config.LoadDefaultConfig sets them.
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenSupported,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenSupported,
 	}
 	for _, f := range opt {
 		f(&o)
