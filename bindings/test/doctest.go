@@ -58,9 +58,9 @@ func parseExamples(src string) []example {
 		switch {
 		case !ok:
 			flush()
-		case strings.HasPrefix(text, ">>>"):
+		case strings.HasPrefix(strings.TrimLeft(text, " \t"), ">>>"):
 			flush()
-			cur = &example{line: i + 1, src: strings.TrimSpace(text[3:])}
+			cur = &example{line: i + 1, src: strings.TrimSpace(strings.TrimLeft(text, " \t")[3:])}
 		case cur == nil:
 		case !inWant && (text == "..." || strings.HasPrefix(text, "... ")):
 			cur.src += "\n" + strings.TrimPrefix(strings.TrimPrefix(text, "..."), " ")
@@ -183,7 +183,7 @@ func RunDoc(path string, o FileOptions) *FileResult {
 				got += strings.Join(vals, ", ")
 			}
 		} else {
-			errText = errorText(L, L.Get(3))
+			errText = examplePosition(errorText(L, L.Get(3)), path, ex.line)
 			got = printed + "error: " + errText
 		}
 		pass := false
@@ -255,4 +255,23 @@ func normalize(s string) string {
 		lines[i] = strings.TrimRight(l, " \t\r")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// examplePosition turns "path:12:2: msg" (line 2 of the example at line 12)
+// into "path:13: msg", the line in the file.
+func examplePosition(msg, path string, line int) string {
+	prefix := fmt.Sprintf("%s:%d:", path, line)
+	rest, ok := strings.CutPrefix(msg, prefix)
+	if !ok {
+		return msg
+	}
+	i := strings.Index(rest, ":")
+	if i <= 0 {
+		return msg
+	}
+	var k int
+	if _, err := fmt.Sscanf(rest[:i], "%d", &k); err != nil || k < 1 {
+		return msg
+	}
+	return fmt.Sprintf("%s:%d:%s", path, line+k-1, rest[i+1:])
 }

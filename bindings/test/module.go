@@ -41,6 +41,30 @@ return function(t, fn, pattern, msg)
   return check(t, fn, pattern, msg, pcall(fn))
 end`
 
+// describe runs its body in Lua, not from Go, so that a body may suspend
+// (in standalone mode its tests run at once, and they may).
+const describeSrc = `local push, pop = ...
+return function(name, fn)
+  local g = push(name, fn)
+  fn()
+  pop(g)
+end`
+
+func luaWrap(L *lua.LState, src string, args ...lua.LValue) lua.LValue {
+	fn, err := L.Load(strings.NewReader(src), hiddenChunk)
+	if err != nil {
+		panic(err)
+	}
+	L.Push(fn)
+	for _, a := range args {
+		L.Push(a)
+	}
+	L.Call(len(args), 1)
+	v := L.Get(-1)
+	L.Pop(1)
+	return v
+}
+
 // Register makes require("test") available in every Host.
 func Register() { host.Register("test", Loader) }
 
@@ -50,20 +74,12 @@ func Loader(L *lua.LState) int {
 	suiteOf(L)
 	methods := host.NewClass(L, classT, tMethods).RawGetString("__index").(*lua.LTable)
 	if methods.RawGetString("err") == lua.LNil {
-		check := h.Func("err", tErrCheck)
-		fn, err := L.Load(strings.NewReader(errMethodSrc), hiddenChunk)
-		if err != nil {
-			panic(err)
-		}
-		L.Push(fn)
-		L.Push(check)
-		L.Call(1, 1)
-		methods.RawSetString("err", L.Get(-1))
-		L.Pop(1)
+		methods.RawSetString("err", luaWrap(L, errMethodSrc, h.Func("err", tErrCheck)))
 	}
 	host.NewClass(L, classFailure, nil)
 	host.NewClass(L, classSkip, nil)
 	m := host.Module(L, moduleFuncs)
+	m.RawSetString("describe", luaWrap(L, describeSrc, m.RawGetString("describe"), L.NewFunction(describePop)))
 	mt := L.NewTable()
 	mt.RawSetString("__call", h.Func("test", func(L *lua.LState) int {
 		L.Remove(1) // the module table itself
@@ -118,16 +134,22 @@ func register(L *lua.LState, name string, fn *lua.LFunction, skip string) int {
 	return s.runStandalone(L, tc)
 }
 
+// modDescribe opens a group (describeSrc then runs the body and closes it).
 func modDescribe(L *lua.LState) int {
 	name := L.CheckString(1)
-	fn := L.CheckFunction(2)
+	L.CheckFunction(2)
 	s := suiteOf(L)
 	g := &group{name: name, parent: s.group}
 	s.group = g
-	defer func() { s.group = g.parent }()
-	// A nested call: describe bodies register tests; they cannot suspend.
-	L.Push(fn)
-	L.Call(0, 0)
+	L.Push(L.NewUserData())
+	L.Get(-1).(*lua.LUserData).Value = g
+	return 1
+}
+
+func describePop(L *lua.LState) int {
+	if g, ok := L.CheckUserData(1).Value.(*group); ok {
+		suiteOf(L).group = g.parent
+	}
 	return 0
 }
 

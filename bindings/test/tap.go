@@ -112,7 +112,7 @@ func yamlField(b *strings.Builder, key, val string) {
 	}
 	ind := "|-"
 	if strings.HasPrefix(val, " ") {
-		ind = "|4-"
+		ind = "|2-"
 	}
 	fmt.Fprintf(b, "  %s: %s\n", key, ind)
 	for _, l := range strings.Split(val, "\n") {
