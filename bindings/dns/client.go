@@ -134,10 +134,10 @@ func QueryName(name string, qtype uint16) (string, error) {
 	return fq, nil
 }
 
-// Query asks for name/qtype, trying each server in turn. A server that
-// times out, is unreachable, answers garbage, or says SERVFAIL, REFUSED or
-// NOTIMP passes the question to the next; the last of those answers is
-// returned when no server did better. Errors are *host.Error of kind
+// Query asks for name/qtype, trying each server in turn, within
+// o.Timeout overall. A server that times out, is unreachable, answers
+// garbage, or says SERVFAIL, REFUSED or NOTIMP passes the question to the
+// next; the last of those answers is returned when no server did better. Errors are *host.Error of kind
 // "timeout", "network", "malformed" or "cancelled".
 func Query(ctx context.Context, name string, qtype uint16, o Options) (*Result, error) {
 	fq, err := QueryName(name, qtype)
@@ -165,13 +165,38 @@ func Query(ctx context.Context, name string, qtype uint16, o Options) (*Result, 
 		m.SetEdns0(size, o.DNSSEC)
 	}
 
+	// Two rounds over the servers when each attempt can still get a second
+	// or more (a lost UDP packet is retried, as resolv.conf's attempts:2),
+	// else one. Each attempt gets an equal share of the time left, so a dead
+	// first server cannot eat the time of the ones after it.
+	rounds := 1
+	if timeout/time.Duration(2*len(servers)) >= time.Second {
+		rounds = 2
+	}
+	var plan []string
+	for r := 0; r < rounds; r++ {
+		plan = append(plan, servers...)
+	}
+	done := map[string]bool{} // answered, refused the connection or sent garbage: not asked again
+	left := func(k int) int {
+		n := 0
+		for _, srv := range plan[k:] {
+			if !done[srv] {
+				n++
+			}
+		}
+		return n
+	}
 	var fallback *Result
-	var errs []string
 	var last *host.Error
-	for i, srv := range servers {
-		// Each server gets an equal share of what is left, so a dead first
-		// server cannot eat the time of the ones after it.
-		share := time.Until(deadline) / time.Duration(len(servers)-i)
+	errs := map[string]*host.Error{}
+	var failed []string
+	waited := map[string]time.Duration{}
+	for k, srv := range plan {
+		if done[srv] {
+			continue
+		}
+		share := time.Until(deadline) / time.Duration(left(k))
 		if share <= 0 {
 			break
 		}
@@ -180,14 +205,22 @@ func Query(ctx context.Context, name string, qtype uint16, o Options) (*Result, 
 			return nil, &host.Error{Kind: "cancelled", Message: prefix + ": cancelled", Err: ctx.Err()}
 		}
 		if err != nil {
-			last = classify(srv, share, err)
-			errs = append(errs, last.Message)
+			waited[srv] += share
+			last = classify(srv, waited[srv], err)
+			if errs[srv] == nil {
+				failed = append(failed, srv)
+			}
+			errs[srv] = last
+			if last.Kind != "timeout" {
+				done[srv] = true
+			}
 			continue
 		}
+		done[srv] = true
 		switch res.Msg.Rcode {
 		case mdns.RcodeServerFailure, mdns.RcodeRefused, mdns.RcodeNotImplemented:
-			if i < len(servers)-1 {
-				fallback = res
+			fallback = res
+			if left(k) > 0 {
 				continue
 			}
 		}
@@ -196,11 +229,15 @@ func Query(ctx context.Context, name string, qtype uint16, o Options) (*Result, 
 	if fallback != nil {
 		return fallback, nil
 	}
+	var msgs []string
+	for _, srv := range failed {
+		msgs = append(msgs, errs[srv].Message)
+	}
 	if last == nil {
 		last = &host.Error{Kind: "timeout", Message: fmt.Sprintf("no answer within %v", timeout)}
-		errs = append(errs, last.Message)
+		msgs = append(msgs, last.Message)
 	}
-	return nil, &host.Error{Kind: last.Kind, Message: prefix + ": " + strings.Join(errs, "; "),
+	return nil, &host.Error{Kind: last.Kind, Message: prefix + ": " + strings.Join(msgs, "; "),
 		Fields: map[string]any{"server": strings.Join(servers, " ")}, Err: last.Err}
 }
 
@@ -284,14 +321,14 @@ func exchange(ctx context.Context, network, srv string, m *mdns.Msg, deadline ti
 }
 
 // classify turns an exchange error into a *host.Error naming the server.
-func classify(srv string, share time.Duration, err error) *host.Error {
+func classify(srv string, waited time.Duration, err error) *host.Error {
 	var me *malformedError
 	var ne net.Error
 	switch {
 	case errors.As(err, &me):
 		return &host.Error{Kind: "malformed", Message: srv + ": " + me.Error(), Err: err}
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return &host.Error{Kind: "timeout", Message: fmt.Sprintf("%s: no answer within %.3gs", srv, share.Seconds()), Err: err}
+		return &host.Error{Kind: "timeout", Message: fmt.Sprintf("%s: no answer within %.3gs", srv, waited.Seconds()), Err: err}
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return &host.Error{Kind: "network", Message: srv + ": connection refused", Err: err}
 	default:

@@ -228,6 +228,20 @@ func TestTimeout(t *testing.T) {
 	}
 }
 
+// A lost UDP answer is asked again when the timeout leaves room for two
+// attempts.
+func TestRetryLost(t *testing.T) {
+	s := startServer(t, ServerOptions{DropFirst: 1})
+	start := time.Now()
+	res, err := Query(context.Background(), "mx1.example.com", mdns.TypeA, Options{Servers: []string{s.Addr}, Timeout: 2 * time.Second})
+	if err != nil || len(res.Answers) != 1 || s.Queries() != 2 {
+		t.Fatalf("%+v %v after %d queries", res, err, s.Queries())
+	}
+	if el := time.Since(start); el < 900*time.Millisecond || el > 1500*time.Millisecond {
+		t.Errorf("answered after %v, want about 1s (half the timeout)", el)
+	}
+}
+
 func TestCancel(t *testing.T) {
 	s := startServer(t, ServerOptions{Drop: true})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -17,6 +17,7 @@ import (
 type ServerOptions struct {
 	Delay     time.Duration // before every answer
 	Drop      bool          // never answer
+	DropFirst int64         // do not answer the first DropFirst queries
 	Malformed bool          // answer with a message that cannot be parsed
 	Rcode     int           // when not 0, answer every query with it (e.g. SERVFAIL)
 }
@@ -155,8 +156,7 @@ func (s *Server) zone(name string) *mdns.SOA {
 
 // ServeDNS answers one query (miekg/dns calls it on its own goroutine).
 func (s *Server) ServeDNS(w mdns.ResponseWriter, r *mdns.Msg) {
-	s.queries.Add(1)
-	if s.opts.Drop {
+	if n := s.queries.Add(1); s.opts.Drop || n <= s.opts.DropFirst {
 		return
 	}
 	if s.opts.Delay > 0 {

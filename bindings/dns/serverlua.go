@@ -12,7 +12,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// dns.server{records=, addr="127.0.0.1:0", origin=, delay=, drop=, malformed=, rcode=}
+// dns.server{records=, addr="127.0.0.1:0", origin=, delay=, drop=true|N, malformed=, rcode=}
 // → server with fields addr, host, port, queries and methods close(),
 // set(records), add(records). It also stops when the run ends.
 func luaServer(L *lua.LState) int {
@@ -25,7 +25,12 @@ func luaServer(L *lua.LState) int {
 	if v, ok := t.RawGetString("delay").(lua.LNumber); ok {
 		opts.Delay = time.Duration(float64(v) * float64(time.Second))
 	}
-	opts.Drop = lua.LVAsBool(t.RawGetString("drop"))
+	switch v := t.RawGetString("drop").(type) {
+	case lua.LNumber:
+		opts.DropFirst = int64(v) // drop=N: leave the first N queries unanswered
+	default:
+		opts.Drop = lua.LVAsBool(v)
+	}
 	opts.Malformed = lua.LVAsBool(t.RawGetString("malformed"))
 	if v, ok := t.RawGetString("rcode").(lua.LString); ok {
 		rc, ok := mdns.StringToRcode[strings.ToUpper(string(v))]
