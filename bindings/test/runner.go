@@ -293,6 +293,15 @@ func (h *human) file(it Item, r *FileResult) {
 	io.WriteString(h.w, b.String())
 }
 
+// Format renders one file's result as `gos3lua test` prints it (with
+// every test when verbose): for callers that run files themselves.
+func Format(it Item, r *FileResult, verbose bool) string {
+	var b strings.Builder
+	h := &human{w: &b, verbose: verbose, width: len(it.Name())}
+	h.file(it, r)
+	return b.String()
+}
+
 func writeHumanTest(b *strings.Builder, t TestResult, verbose bool) {
 	switch t.Status {
 	case Pass:

@@ -103,19 +103,24 @@ func writeComment(b *strings.Builder, out string) {
 	}
 }
 
-// yamlField writes key: value inside a TAP YAML block, as a double-quoted
-// scalar for one line and a literal block for several.
+// yamlField writes key: value inside a TAP YAML block, in the subset
+// Perl's TAP::Parser (YAMLish) reads: a literal "|" block for several
+// lines when the block keeps them intact (no blank line, the first not
+// indented), a double-quoted scalar otherwise.
 func yamlField(b *strings.Builder, key, val string) {
-	if !strings.Contains(val, "\n") {
+	lines := strings.Split(val, "\n")
+	block := len(lines) > 1 && !strings.HasPrefix(val, " ") && !strings.HasPrefix(val, "\t")
+	for _, l := range lines {
+		if strings.TrimSpace(l) == "" {
+			block = false
+		}
+	}
+	if !block {
 		fmt.Fprintf(b, "  %s: %s\n", key, yamlQuote(val))
 		return
 	}
-	ind := "|-"
-	if strings.HasPrefix(val, " ") {
-		ind = "|2-"
-	}
-	fmt.Fprintf(b, "  %s: %s\n", key, ind)
-	for _, l := range strings.Split(val, "\n") {
+	fmt.Fprintf(b, "  %s: |\n", key)
+	for _, l := range lines {
 		b.WriteString("    " + l + "\n")
 	}
 }
@@ -131,6 +136,8 @@ func yamlQuote(s string) string {
 			b.WriteString(`\\`)
 		case r == '\t':
 			b.WriteString(`\t`)
+		case r == '\n':
+			b.WriteString(`\n`)
 		case r < 32 || r == 127:
 			fmt.Fprintf(&b, `\x%02x`, r)
 		default:
