@@ -62,6 +62,11 @@ func NewServer(addr string, rrs []mdns.RR, opts ServerOptions) (*Server, error) 
 		return nil, fmt.Errorf("dns: server on %s: %w", addr, err)
 	}
 	s.Addr = pc.LocalAddr().String()
+	// A burst of queries from many tasks must not overflow the default
+	// socket buffer (~200 KB): a lost query costs the client a retry.
+	if u, ok := pc.(*net.UDPConn); ok {
+		u.SetReadBuffer(4 << 20)
+	}
 	s.udp = &mdns.Server{PacketConn: pc, Handler: s}
 	s.tcp = &mdns.Server{Listener: ln, Handler: s}
 	started := make(chan struct{}, 2)
