@@ -1,5 +1,6 @@
 -- Lua-side tests of the dns module: the examples of the README, run against
--- dns.server on loopback (`gos3lua test bindings/dns`).
+-- dns.server on loopback (`gos3lua test bindings/dns`; go test ./cmd/gos3lua
+-- runs it too).
 local test = require("test")
 local dns = require("dns")
 
