@@ -43,3 +43,11 @@ func wantErr(t *testing.T, cases map[string]string) {
 		}
 	}
 }
+
+// runIn runs code with a local `dir` naming a fresh temporary directory.
+func runIn(t *testing.T, code string) string {
+	t.Helper()
+	dir := t.TempDir()
+	run(t, "local dir = "+Quote(dir)+"\n"+code)
+	return dir
+}

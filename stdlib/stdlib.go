@@ -9,4 +9,5 @@ func Register() {
 	host.Register("task", TaskLoader)
 	host.Register("inspect", InspectLoader)
 	host.Register("args", ArgsLoader)
+	host.Register("fs", FSLoader)
 }
