@@ -487,4 +487,3 @@ func TestErrnoConstants(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
