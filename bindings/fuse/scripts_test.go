@@ -1,0 +1,188 @@
+package fuse
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// randomfs: listings are random but stable for their path, ls twice agrees.
+func TestRandomFS(t *testing.T) {
+	s := runScript(t, nil, "randomfs.lua")
+	lsR := "ls -R . 2>/dev/null | head -n 300"
+	first := sh(t, s.dir, lsR)
+	if n := strings.Count(first, "\n"); n < 300 {
+		t.Fatalf("ls -R of an infinite tree gave only %d lines:\n%s", n, first)
+	}
+	if again := sh(t, s.dir, lsR); again != first {
+		t.Fatalf("ls -R differs between runs:\n%s\n---\n%s", first, again)
+	}
+	find := "find . -maxdepth 4 -printf '%y %s %TY-%Tm-%Td %p\\n' | sort"
+	tree := sh(t, s.dir, find)
+	lines := strings.Split(strings.TrimSpace(tree), "\n")
+	if len(lines) < 50 {
+		t.Fatalf("find -maxdepth 4 found only %d entries", len(lines))
+	}
+	if again := sh(t, s.dir, find); again != tree {
+		t.Fatal("find -maxdepth 4 differs between runs")
+	}
+	files, dirs := 0, 0
+	var file string
+	for _, l := range lines {
+		switch l[0] {
+		case 'f':
+			files++
+			file = l[strings.LastIndexByte(l, ' ')+1:]
+		case 'd':
+			dirs++
+		}
+	}
+	if files == 0 || dirs < 10 {
+		t.Fatalf("%d files, %d dirs", files, dirs)
+	}
+	// Files hold stable random text of their stated size.
+	b, err := os.ReadFile(s.path(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(s.path(file))
+	if int64(len(b)) != st.Size() || len(b) == 0 {
+		t.Fatalf("%s: read %d bytes, size %d", file, len(b), st.Size())
+	}
+	if b2, _ := os.ReadFile(s.path(file)); string(b2) != string(b) {
+		t.Fatal("content changed between reads")
+	}
+	// Read-only.
+	wantErrno(t, os.WriteFile(s.path("new.txt"), []byte("x"), 0644), syscall.EROFS)
+	// A remount shows the same tree.
+	s.cmd.Process.Signal(os.Interrupt)
+	<-s.exited
+	s2 := runScript(t, nil, "randomfs.lua")
+	if again := sh(t, s2.dir, find); again != tree {
+		t.Fatal("the tree changed across a remount")
+	}
+	// Another seed, another tree.
+	s3 := runScript(t, nil, "randomfs.lua", "--seed", "7")
+	if other := sh(t, s3.dir, find); other == tree {
+		t.Fatal("--seed 7 gave the same tree")
+	}
+}
+
+// Ctrl-C unmounts cleanly: exit status 130, nothing left in /proc/mounts.
+func TestInterruptUnmounts(t *testing.T) {
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		s := runScript(t, nil, "randomfs.lua")
+		sh(t, s.dir, "ls >/dev/null")
+		s.cmd.Process.Signal(sig)
+		select {
+		case <-s.exited:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%v: still running", sig)
+		}
+		want := 130
+		if sig == syscall.SIGTERM {
+			want = 143
+		}
+		if code := s.cmd.ProcessState.ExitCode(); code != want {
+			t.Errorf("%v: exit status %d, want %d\n%s", sig, code, want, s.stderr)
+		}
+		if mounted(s.dir) {
+			t.Errorf("%v: still mounted", sig)
+		}
+		if strings.Contains(s.stderr.String(), "error") {
+			t.Errorf("%v: stderr: %s", sig, s.stderr)
+		}
+	}
+}
+
+// Also while a file is open on the mount (the unmount is busy).
+func TestInterruptWhileBusy(t *testing.T) {
+	s := runScript(t, nil, "adventurefs.lua")
+	fh, err := os.Open(s.path("story.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-s.exited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("still running")
+	}
+	if mounted(s.dir) {
+		t.Error("still mounted")
+	}
+}
+
+func TestAdventureFS(t *testing.T) {
+	s := runScript(t, nil, "adventurefs.lua")
+	story := sh(t, s.dir, "cat story.txt")
+	if !strings.Contains(story, "The Night Shift") || !strings.Contains(story, "cd answer-the-pager") {
+		t.Fatalf("story.txt:\n%s", story)
+	}
+	if got := sh(t, s.dir, "ls"); got != "answer-the-pager\ngo-back-to-sleep\nstory.txt\n" {
+		t.Errorf("ls: %q", got)
+	}
+	st, err := os.Stat(s.path("story.txt"))
+	if err != nil || st.Size() != int64(len(story)) || st.Mode().Perm() != 0444 {
+		t.Fatalf("stat: %v %v", st, err)
+	}
+	if got := sh(t, s.dir, "dd if=story.txt bs=1 skip=3 count=17 status=none"); got != story[3:20] {
+		t.Errorf("dd skip=3: %q", got)
+	}
+	if got := sh(t, s.dir, "dd if=story.txt bs=8 skip=2 count=2 status=none"); got != story[16:32] {
+		t.Errorf("dd bs=8 skip=2: %q", got)
+	}
+	// Play to an ending: no choices there.
+	end := "answer-the-pager/move-it-to-s3/wait-for-the-upload/fix-the-cron-job/go-to-bed"
+	if got := sh(t, s.dir, "ls "+end); got != "story.txt\n" {
+		t.Errorf("an ending has choices: %q", got)
+	}
+	if got := sh(t, s.dir, "cat "+end+"/story.txt"); !strings.Contains(got, "THE END") {
+		t.Errorf("ending: %s", got)
+	}
+	// Scenes that lead back make the tree deep.
+	if _, err := os.Stat(s.path("go-back-to-sleep/pick-up-the-phone/open-the-laptop/find-the-big-files/ask-on-the-team-chat/wait-for-an-answer/pick-up-the-phone/story.txt")); err != nil {
+		t.Error(err)
+	}
+	_, err = os.Stat(s.path("answer-the-pager/no-such-choice"))
+	wantErrno(t, err, syscall.ENOENT)
+	// At least 12 scenes are reachable.
+	scenes := map[string]bool{}
+	for _, line := range strings.Split(sh(t, s.dir, "find . -maxdepth 9 -name story.txt -exec head -n 1 {} +"), "\n") {
+		if strings.HasPrefix(line, "== ") {
+			scenes[line] = true
+		}
+	}
+	if len(scenes) < 12 {
+		t.Errorf("%d scenes reachable: %v", len(scenes), scenes)
+	}
+}
+
+func TestAdventureFSOwnStory(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "mine.lua")
+	os.WriteFile(file, []byte(`return {
+  title = "Tiny", start = "hall",
+  scenes = {
+    hall = {text = "A hall with two doors.", choices = {["left-door"] = "kitchen", ["right-door"] = "hall"}},
+    kitchen = {text = "Cake. The end."},
+  },
+}`), 0644)
+	s := runScript(t, nil, "adventurefs.lua", "--story", file)
+	if got := sh(t, s.dir, "ls right-door/right-door"); got != "left-door\nright-door\nstory.txt\n" {
+		t.Errorf("ls: %q", got)
+	}
+	if got := sh(t, s.dir, "cat left-door/story.txt"); !strings.Contains(got, "== Tiny ==") || !strings.Contains(got, "Cake. The end.") {
+		t.Errorf("story: %q", got)
+	}
+	// A broken story is refused with a clear message.
+	os.WriteFile(file, []byte(`return {start = "a", scenes = {a = {text = "x", choices = {{"go", "nowhere"}}}}}`), 0644)
+	out, err := exec.Command(gos3lua(t), filepath.Join(repoRoot(), "scripts", "adventurefs.lua"), "--story", file, t.TempDir()).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "unknown scene nowhere") {
+		t.Errorf("broken story: %v %s", err, out)
+	}
+}
