@@ -152,14 +152,15 @@ local function flush()
       emit(row)
       cursor.r = cursor.r + 1
     end
-    cursor.d, cursor.r = cursor.d + 1, 1
+    cursor.d = cursor.d + 1
+    cursor.r = 1
   end
 end
 
 local probes = task.pool(opts.jobs)
 
-local function fail_row(domain, exchange, address, stage, text)
-  return {domain = domain, exchange = exchange, address = address, ok = false,
+local function fail_row(domain, exchange, address, stage, text, preference)
+  return {domain = domain, exchange = exchange, preference = preference, address = address, ok = false,
           stage = stage, text = text, done = true}
 end
 
@@ -181,9 +182,9 @@ local function resolve(i, domain)
     for j, mx in ipairs(mxs) do
       local lok, addrs, why = lookups[j]:wait()
       if not lok then
-        list[#list + 1] = fail_row(domain, mx.exchange, nil, "dns", tostring(addrs))
+        list[#list + 1] = fail_row(domain, mx.exchange, nil, "dns", tostring(addrs), mx.preference)
       elseif #addrs == 0 then
-        list[#list + 1] = fail_row(domain, mx.exchange, nil, "dns", why or "no address")
+        list[#list + 1] = fail_row(domain, mx.exchange, nil, "dns", why or "no address", mx.preference)
       else
         for _, a in ipairs(addrs) do
           list[#list + 1] = {domain = domain, exchange = mx.exchange, preference = mx.preference, address = a}

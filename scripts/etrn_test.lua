@@ -1,0 +1,100 @@
+-- Tests of etrn.lua: the script runs in this process against smtp.server
+-- on loopback (`gos3lua test scripts/etrn_test.lua`).
+local test = require("test")
+local smtp = require("smtp")
+
+local here = debug.getinfo(1, "S").source:gsub("^@", ""):match("^(.*)/[^/]*$") or "."
+
+-- run("mxtest.lua", args...) → output, exit status. The script runs as a
+-- function of this task, with its own arg, print, io.stderr and os.exit.
+local function run(script, ...)
+  local chunk = assert(loadfile(here .. "/" .. script))
+  local out = {}
+  local EXIT = {}
+  local function put(s) out[#out + 1] = s end
+  local env = setmetatable({
+    print = function(...)
+      local parts = {}
+      for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
+      put(table.concat(parts, "\t") .. "\n")
+    end,
+    io = setmetatable({stderr = {write = function(self, ...) for _, s in ipairs({...}) do put(tostring(s)) end end}}, {__index = io}),
+    os = setmetatable({exit = function(code) EXIT.code = code; error(EXIT, 0) end}, {__index = os}),
+  }, {__index = _G})
+  setfenv(chunk, env)
+  local saved = _G.arg
+  _G.arg = {[0] = script, ...} -- args.parse reads the global arg
+  local ok, err = pcall(chunk, ...)
+  _G.arg = saved
+  if not ok and err ~= EXIT then error(err, 0) end
+  return table.concat(out), ok and 0 or EXIT.code
+end
+
+local function server(t)
+  local s = smtp.server{replies = {etrn = {
+    ["other.test"] = {459, "4.3.0", "<other.test>: service unavailable"},
+    ["empty.test"] = {251, "OK no messages waiting"},
+  }}}
+  t:cleanup(function() s:close() end)
+  return s
+end
+
+test("--server: one ETRN per domain, replies printed, exit 0 when all are 250-253", function(t)
+  local s = server(t)
+  local out, code = run("etrn.lua", "--server", s.addr, "example.test", "empty.test")
+  t:eq(out, s.addr .. " example.test 250 Queuing for node example.test started\n" ..
+            s.addr .. " empty.test 251 OK no messages waiting\n")
+  t:eq(code, 0)
+  t:eq(s:etrns(), {"example.test", "empty.test"})
+end)
+
+test("a refusal (459) makes exit 1", function(t)
+  local s = server(t)
+  local out, code = run("etrn.lua", "--server", s.addr, "other.test")
+  t:eq(out, s.addr .. " other.test 459 4.3.0 <other.test>: service unavailable\n")
+  t:eq(code, 1)
+end)
+
+test("--config: a Lua table of servers and their domains, servers in name order", function(t)
+  local s = server(t)
+  local dead = smtp.server{}
+  local dead_addr = dead.addr
+  dead:close()
+  local conf = t:tmpdir() .. "/etrn.conf"
+  local f = assert(io.open(conf, "w"))
+  f:write(string.format([[
+-- backup MX servers and the domains they keep mail for
+return {
+  [%q] = {"a.test", "other.test"},
+  [%q] = {"a.test"},
+}
+]], s.addr, dead_addr))
+  f:close()
+  local out, code = run("etrn.lua", "--config", conf)
+  local lines = {
+    [s.addr] = s.addr .. " a.test 250 Queuing for node a.test started\n" ..
+               s.addr .. " other.test 459 4.3.0 <other.test>: service unavailable\n",
+    [dead_addr] = dead_addr .. " a.test FAIL connect connection refused\n",
+  }
+  local order = {s.addr, dead_addr}
+  table.sort(order) -- servers come in name order
+  t:eq(out, lines[order[1]] .. lines[order[2]])
+  t:eq(code, 1)
+  -- Domains (and servers) on the command line narrow the config down.
+  out, code = run("etrn.lua", "--config", conf, "--server", s.addr, "a.test")
+  t:eq(out, s.addr .. " a.test 250 Queuing for node a.test started\n")
+  t:eq(code, 0)
+end)
+
+test("bad usage exits 2", function(t)
+  local out, code = run("etrn.lua", "example.test")
+  t:eq(code, 2)
+  t:match(out, "give --server HOST or --config FILE", "plain")
+  local conf = t:tmpdir() .. "/bad.conf"
+  local f = assert(io.open(conf, "w"))
+  f:write("return 42\n")
+  f:close()
+  out, code = run("etrn.lua", "--config", conf)
+  t:eq(code, 2)
+  t:match(out, "must return a table", "plain")
+end)
