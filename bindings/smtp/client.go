@@ -420,6 +420,8 @@ func classify(err error, timeout time.Duration) (kind, text string) {
 		return "network", "connection closed by server"
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return "network", "no route to host"
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return "network", "address not available"
 	}
 	var de *net.DNSError
 	if errors.As(err, &de) {
