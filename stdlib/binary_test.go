@@ -158,4 +158,3 @@ print(table.concat(out, "\n"))
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
 }
-

@@ -10,4 +10,5 @@ func Register() {
 	host.Register("inspect", InspectLoader)
 	host.Register("args", ArgsLoader)
 	host.Register("fs", FSLoader)
+	host.Register("path", PathLoader)
 }
