@@ -11,4 +11,5 @@ func Register() {
 	host.Register("args", ArgsLoader)
 	host.Register("fs", FSLoader)
 	host.Register("path", PathLoader)
+	host.Register("time", TimeLoader)
 }
