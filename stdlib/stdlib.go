@@ -12,4 +12,5 @@ func Register() {
 	host.Register("fs", FSLoader)
 	host.Register("path", PathLoader)
 	host.Register("time", TimeLoader)
+	host.Register("hash", HashLoader)
 }
