@@ -13,4 +13,5 @@ func Register() {
 	host.Register("path", PathLoader)
 	host.Register("time", TimeLoader)
 	host.Register("hash", HashLoader)
+	host.Register("json", JSONLoader)
 }
