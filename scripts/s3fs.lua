@@ -1,0 +1,232 @@
+-- s3fs: mount an S3 bucket as a read-only tree; s3pipe streams show as one file each
+--
+--   gos3lua s3fs.lua -b backups /mnt/backups
+--   ls /mnt/backups; cp /mnt/backups/photos/2024/a.jpg .
+--   tar tzf /mnt/backups/nightly          # an s3pipe stream, read as one file
+--
+-- Directories come from the "/" in keys; objects are files with their real
+-- sizes and times. Each s3pipe stream (objects TAG-0000000000, ... plus its
+-- manifest) is shown as one file named TAG whose reads span its chunks.
+-- Reads are ranged GETs of --block-size, cached (--cache-size) and fetched
+-- ahead (--read-ahead blocks) when a file is read sequentially.
+local args = require("args")
+local fuse = require("fuse")
+local s3 = require("s3")
+local task = require("task")
+
+local opts = args.parse{
+  name = "s3fs.lua",
+  description = "An S3 bucket as a read-only filesystem, s3pipe streams as single files.",
+  options = {
+    {"b", "bucket", env = "GOS3LUA_BUCKET", required = true, help = "the bucket to mount"},
+    {"p", "prefix", default = "", help = "mount only the keys under this prefix"},
+    {nil, "ttl", type = "duration", default = "10", help = "seconds a directory listing is trusted"},
+    {nil, "block-size", type = "size", default = "8M", help = "bytes of one ranged GET"},
+    {nil, "read-ahead", type = "integer", default = 4, help = "blocks fetched ahead of a sequential reader"},
+    {nil, "cache-size", type = "size", default = "256M", help = "bytes of file data kept in memory"},
+    {nil, "no-streams", type = "boolean", help = "show s3pipe chunks and manifests as they are"},
+    {"d", "debug", type = "boolean", help = "log one line per request"},
+  },
+  positional = {
+    {"MOUNTPOINT", required = true, help = "the (empty) directory to mount on"},
+  },
+}
+
+local bucket = s3.bucket(opts.bucket)
+local prefix = opts.prefix
+if prefix ~= "" and prefix:sub(-1) ~= "/" then prefix = prefix .. "/" end
+local B = opts.block_size
+local started = os.time()
+
+-- ---- s3pipe streams ----
+
+local CHUNK = "^(.+)%-(%d%d%d%d%d%d%d%d%d%d)$"
+local MANIFEST = "^(.+)%.manifest$"
+
+-- manifest(key) → {size=, chunks={{key=, size=}...}, mtime=} for a stream's
+-- manifest object; nil when it is not one.
+local manifests = {}
+local function read_manifest(key, etag)
+  local m = manifests[key]
+  if m and m.etag == etag then return m.stream end
+  local text = bucket:get(key)
+  local ok, t = pcall(function() return require("json").decode(text) end)
+  if not ok or type(t) ~= "table" then return nil end
+  local tag = key:match(MANIFEST)
+  local stream, off = {chunks = {}}, 0
+  for i, size in ipairs(t.sizes or {}) do
+    stream.chunks[i] = {key = ("%s-%010d"):format(tag, i - 1), off = off, size = size}
+    off = off + size
+  end
+  stream.size = off
+  manifests[key] = {etag = etag, stream = stream}
+  return stream
+end
+
+-- ---- directories ----
+
+-- A listing: name → {type=, size=, mtime=, key=, segs=} for one directory,
+-- trusted for --ttl seconds. Streams are folded into one entry each.
+local listings = {}
+local function listing(dir)
+  local l = listings[dir]
+  if l and os.time() - l.at < opts.ttl then return l.entries end
+  local p = prefix .. (dir == "/" and "" or dir:sub(2) .. "/")
+  local entries, streams = {}, {}
+  for obj in bucket:list{prefix = p, delimiter = "/"} do
+    if obj.prefix then
+      local name = obj.prefix:sub(#p + 1, -2)
+      if name ~= "" then entries[name] = {type = "dir", mode = 493, mtime = started} end
+    else
+      local name = obj.key:sub(#p + 1)
+      if name ~= "" then
+        entries[name] = {type = "file", mode = 420, size = obj.size, mtime = obj.mtime, key = obj.key, etag = obj.etag}
+        local tag = not opts.no_streams and name:match(MANIFEST)
+        if tag then streams[tag] = entries[name] end
+      end
+    end
+  end
+  for tag, m in pairs(streams) do
+    local st = read_manifest(m.key, m.etag)
+    if st then
+      entries[tag .. ".manifest"] = nil
+      for name in pairs(entries) do
+        local t = name:match(CHUNK)
+        if t == tag then entries[name] = nil end
+      end
+      entries[tag] = {type = "file", mode = 420, size = st.size, mtime = m.mtime, segs = st.chunks, key = m.key}
+    end
+  end
+  listings[dir] = {at = os.time(), entries = entries}
+  return entries
+end
+
+local function split(path)
+  local dir, name = path:match("^(.*)/([^/]+)$")
+  if dir == "" then dir = "/" end
+  return dir, name
+end
+
+local function entry(path)
+  if path == "/" then return {type = "dir", mode = 493, mtime = started} end
+  local dir, name = split(path)
+  return listing(dir)[name]
+end
+
+-- ---- file data: blocks of ranged GETs, cached and fetched ahead ----
+
+-- segs of a file: its pieces as {key=, off=, size=} (one for an object).
+local function segs(e)
+  if not e.segs then e.segs = {{key = e.key, off = 0, size = e.size}} end
+  return e.segs
+end
+
+-- block_at(e, offset) → the block holding offset: {id=, key=, first=, last=, off=}
+local function block_at(e, offset)
+  local ss = segs(e)
+  local lo, hi = 1, #ss
+  while lo < hi do -- the last segment starting at or before offset
+    local mid = math.floor((lo + hi + 1) / 2)
+    if ss[mid].off <= offset then lo = mid else hi = mid - 1 end
+  end
+  local s = ss[lo]
+  local j = math.floor((offset - s.off) / B)
+  local first = j * B
+  local last = math.min(first + B, s.size) - 1
+  return {id = s.key .. "@" .. j, key = s.key, first = first, last = last, off = s.off + first}
+end
+
+local cache, cached, clock = {}, 0, 0
+
+local function evict()
+  while cached > opts.cache_size do
+    local oldest, id
+    for k, b in pairs(cache) do
+      if b.data and (not oldest or b.used < oldest.used) then oldest, id = b, k end
+    end
+    if not oldest then return end
+    cache[id] = nil
+    cached = cached - #oldest.data
+  end
+end
+
+-- fetch(blk) → a cache entry whose task is getting (or got) the block.
+local function fetch(blk)
+  local c = cache[blk.id]
+  if not c then
+    c = {used = clock}
+    c.task = task.spawn(function()
+      local ok, data = pcall(bucket.get, bucket, blk.key, {range = {blk.first, blk.last}})
+      if not ok then
+        cache[blk.id] = nil -- the next read tries again
+        error(data, 0)
+      end
+      c.data = data
+      cached = cached + #data
+      evict()
+      return data
+    end)
+    cache[blk.id] = c
+  end
+  clock = clock + 1
+  c.used = clock
+  return c
+end
+
+local function block_data(blk)
+  local c = fetch(blk)
+  return c.data or c.task:wait()
+end
+
+local function read(path, size, offset, fh)
+  local e = fh and fh.entry or entry(path)
+  if not e or e.type ~= "file" then error(fuse.ENOENT) end
+  if offset >= e.size then return "" end
+  size = math.min(size, e.size - offset)
+  if fh then
+    if offset == fh.next then
+      -- Sequential: keep --read-ahead blocks in flight past this one.
+      local ahead = block_at(e, offset)
+      for _ = 1, opts.read_ahead do
+        local nxt = ahead.off + (ahead.last - ahead.first + 1)
+        if nxt >= e.size then break end
+        ahead = block_at(e, nxt)
+        fetch(ahead)
+      end
+    end
+    fh.next = offset + size
+  end
+  local parts = {}
+  while size > 0 do
+    local blk = block_at(e, offset)
+    local data = block_data(blk)
+    local from = offset - blk.off
+    local part = data:sub(from + 1, from + size)
+    if #part == 0 then break end -- the object is shorter than it said
+    parts[#parts + 1] = part
+    offset, size = offset + #part, size - #part
+  end
+  return #parts == 1 and parts[1] or table.concat(parts)
+end
+
+listing("/") -- a missing bucket or bad credentials fail here, not in every request
+
+local m = fuse.mount(opts.mountpoint, {
+  getattr = entry,
+  readdir = function(path)
+    local list = {}
+    for name, e in pairs(listing(path)) do
+      list[#list + 1] = {name = name, type = e.type, mode = e.mode, size = e.size, mtime = e.mtime}
+    end
+    return list
+  end,
+  open = function(path)
+    local e = entry(path)
+    if not e then error(fuse.ENOENT) end
+    return {entry = e, next = 0}
+  end,
+  read = read,
+}, {read_only = true, fsname = "s3fs:" .. opts.bucket, debug = opts.debug})
+
+io.stderr:write(("s3fs: bucket %s mounted on %s; Ctrl-C to unmount\n"):format(opts.bucket, m:mountpoint()))
+m:serve()
