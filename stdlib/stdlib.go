@@ -14,4 +14,6 @@ func Register() {
 	host.Register("time", TimeLoader)
 	host.Register("hash", HashLoader)
 	host.Register("json", JSONLoader)
+	host.Register("log", LogLoader)
+	host.Register("progress", ProgressLoader)
 }
