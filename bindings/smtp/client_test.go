@@ -446,3 +446,35 @@ func TestServerOnlyLoopback(t *testing.T) {
 		t.Error("unknown stage accepted")
 	}
 }
+
+func TestImplicitTLS(t *testing.T) {
+	s := startServer(t, ServerOptions{Implicit: true})
+	var rec recorder
+	c, err := Dial(context.Background(), s.Addr(), Options{Timeout: 5 * time.Second, TLS: "tls", Log: rec.log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TLS() == nil {
+		t.Fatal("no TLS")
+	}
+	if rep, err := c.Cmd("ETRN", "example.com"); err != nil || rep.Code != 250 {
+		t.Errorf("etrn over TLS: %v %v", rep, err)
+	}
+	c.Mail("a@b.example")
+	c.Rcpt("c@d.example")
+	if _, err := c.Data([]byte("Subject: x\n\nhi\n")); err != nil {
+		t.Fatal(err)
+	}
+	c.Quit()
+	if m := s.Messages(); len(m) != 1 || !m[0].TLS {
+		t.Errorf("messages %+v", m)
+	}
+	if tr := rec.String(); !strings.Contains(tr, "=== TLS started with cipher") || !strings.Contains(tr, "<~  220 ") {
+		t.Errorf("transcript:\n%s", tr)
+	}
+	// Plain SMTP against an implicit-TLS port fails (no banner), within the timeout.
+	_, err = Dial(context.Background(), s.Addr(), Options{Timeout: 500 * time.Millisecond, TLS: "none"})
+	if err == nil {
+		t.Error("plaintext against implicit TLS succeeded")
+	}
+}

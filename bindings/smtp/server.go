@@ -62,12 +62,13 @@ func (r *Rule) pick(args ...string) *Action {
 
 // ServerOptions configure a test server.
 type ServerOptions struct {
-	Addr    string            // loopback host:port, default 127.0.0.1:0
-	Domain  string            // the name in the banner and EHLO reply, default "localhost"
-	Delay   time.Duration     // added before every reply
-	TLS     bool              // offer STARTTLS with a generated self-signed certificate
-	Users   map[string]string // AUTH PLAIN/LOGIN accounts; none: no AUTH offered
-	Replies map[string]*Rule  // stage ("connect", "helo", "auth", "mail", "rcpt", "data", "etrn") → rule
+	Addr     string            // loopback host:port, default 127.0.0.1:0
+	Domain   string            // the name in the banner and EHLO reply, default "localhost"
+	Delay    time.Duration     // added before every reply
+	TLS      bool              // offer STARTTLS with a generated self-signed certificate
+	Implicit bool              // TLS from the first byte instead (smtps, port 465 style)
+	Users    map[string]string // AUTH PLAIN/LOGIN accounts; none: no AUTH offered
+	Replies  map[string]*Rule  // stage ("connect", "helo", "auth", "mail", "rcpt", "data", "etrn") → rule
 }
 
 // Message is one message the server accepted.
@@ -133,16 +134,24 @@ func StartServer(opts ServerOptions) (*Server, error) {
 	g.WriteTimeout = time.Minute
 	g.MaxMessageBytes = 64 << 20
 	g.ErrorLog = log.New(io.Discard, "", 0)
-	if opts.TLS {
+	var under net.Listener = ln
+	if opts.TLS || opts.Implicit {
 		cfg, cert, err := selfSigned(opts.Domain)
 		if err != nil {
 			ln.Close()
 			return nil, err
 		}
-		g.TLSConfig, s.cert = cfg, cert
+		s.cert = cert
+		if opts.Implicit {
+			// Our srvConn sits above TLS here, so go-smtp sees plaintext
+			// (and does not know about TLS: Message.TLS is set by us).
+			under = tls.NewListener(ln, cfg)
+		} else {
+			g.TLSConfig = cfg
+		}
 	}
 	s.srv = g
-	go g.Serve(&listener{Listener: ln, s: s})
+	go g.Serve(&listener{Listener: under, s: s})
 	return s, nil
 }
 
@@ -543,6 +552,7 @@ func (s *session) Data(r io.Reader) error {
 		return err
 	}
 	_, isTLS := s.c.TLSConnectionState()
+	isTLS = isTLS || s.s.opts.Implicit
 	m := Message{From: s.from, To: append([]string(nil), s.to...), Data: data, Helo: s.c.Hostname(),
 		TLS: isTLS, User: s.user, Remote: s.c.Conn().RemoteAddr().String()}
 	s.s.record(func() { s.s.msgs = append(s.s.msgs, m) })

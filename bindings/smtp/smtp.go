@@ -550,8 +550,24 @@ func luaServer(L *lua.LState) int {
 	o := ServerOptions{
 		Domain: optString(L, t, "domain", ""),
 		Delay:  seconds(optNumber(L, t, "delay", 0)),
-		TLS:    optBool(L, t, "tls", false),
 		Addr:   optString(L, t, "addr", ""),
+	}
+	switch v := t.RawGetString("tls").(type) {
+	case lua.LBool:
+		o.TLS = bool(v)
+	case lua.LString:
+		switch v {
+		case "starttls":
+			o.TLS = true
+		case "implicit", "tls":
+			o.Implicit = true
+		case "none":
+		default:
+			L.RaiseError("option tls: want true (STARTTLS), \"implicit\" or false, got %q", string(v))
+		}
+	case *lua.LNilType:
+	default:
+		L.RaiseError("option tls: want true (STARTTLS), \"implicit\" or false, got %s", host.TypeName(v))
 	}
 	if p := int(optNumber(L, t, "port", 0)); p != 0 && o.Addr == "" {
 		o.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
