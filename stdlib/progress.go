@@ -221,16 +221,17 @@ func (b *bar) line() string {
 	}
 	line := label + mid + tail
 	if mid == "" {
-		line = label + strings.TrimPrefix(tail, "  ")
+		line = label + strings.TrimLeft(tail, " ")
 	}
 	return "\r\033[K" + line
 }
 
+// amount is fixed-width so that the bar does not jitter as digits change.
 func (b *bar) amount(v float64) string {
 	if b.unit == "items" {
-		return fmt.Sprintf("%.0f", v)
+		return fmt.Sprintf("%6.0f", v)
 	}
-	return HumanBytes(v)
+	return fmt.Sprintf("%10s", HumanBytes(v))
 }
 
 // HumanBytes renders a byte count with binary units: 512 B, 1.5 KiB, 10.0 MiB.
