@@ -2,8 +2,10 @@ package host
 
 import (
 	"strings"
+	"sync"
 
 	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
 )
 
 var luaKeywords = map[string]bool{"and": true, "break": true, "do": true, "else": true, "elseif": true, "end": true,
@@ -23,12 +25,7 @@ func (h *Host) Func(name string, fn lua.LGFunction) *lua.LFunction {
 	}
 	factory, ok := s.stubs[ident]
 	if !ok {
-		src := strings.ReplaceAll(stubSrc, "NAME", ident)
-		f, err := L.Load(strings.NewReader(src), "stub")
-		if err != nil {
-			panic(err)
-		}
-		factory = f
+		factory = L.NewFunctionFromProto(stubProto(ident))
 		s.stubs[ident] = factory
 	}
 	L.Push(factory)
@@ -38,6 +35,28 @@ func (h *Host) Func(name string, fn lua.LGFunction) *lua.LFunction {
 	f := L.Get(-1).(*lua.LFunction)
 	L.Pop(1)
 	return f
+}
+
+var stubProtos sync.Map // ident → *lua.FunctionProto
+
+// stubProto compiles the stub for ident once per process: states are
+// made per test file (and per script), and compiling a stub for every
+// exported name of every state was a sixth of a test run's CPU time.
+func stubProto(ident string) *lua.FunctionProto {
+	if p, ok := stubProtos.Load(ident); ok {
+		return p.(*lua.FunctionProto)
+	}
+	src := strings.ReplaceAll(stubSrc, "NAME", ident)
+	chunk, err := parse.Parse(strings.NewReader(src), "stub")
+	if err != nil {
+		panic(err)
+	}
+	p, err := lua.Compile(chunk, "stub")
+	if err != nil {
+		panic(err)
+	}
+	stubProtos.Store(ident, p)
+	return p
 }
 
 func isIdent(s string) bool {
