@@ -136,10 +136,7 @@ func RunDoc(path string, o FileOptions) *FileResult {
 		res.Err = &Failure{Where: path, Message: err.Error()}
 		return res
 	}
-	main, err := h.L.Load(strings.NewReader(docMainSrc), hiddenChunk)
-	if err != nil {
-		panic(err)
-	}
+	main := compiled(h.L, docMainSrc)
 	L := h.L
 	list := L.NewTable()
 	for _, ex := range exs {

@@ -3,9 +3,11 @@ package test
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/gos3lua/gos3lua/host"
 	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
 )
 
 // The Lua surface: `test(name, fn)` (the module table is callable) and these.
@@ -50,12 +52,28 @@ return function(name, fn)
   pop(g)
 end`
 
-func luaWrap(L *lua.LState, src string, args ...lua.LValue) lua.LValue {
-	fn, err := L.Load(strings.NewReader(src), hiddenChunk)
+var protos sync.Map // source → *lua.FunctionProto
+
+// compiled is this package's own Lua source as a function of L, compiled
+// once per process (a state per test file would otherwise recompile it).
+func compiled(L *lua.LState, src string) *lua.LFunction {
+	if p, ok := protos.Load(src); ok {
+		return L.NewFunctionFromProto(p.(*lua.FunctionProto))
+	}
+	chunk, err := parse.Parse(strings.NewReader(src), hiddenChunk)
 	if err != nil {
 		panic(err)
 	}
-	L.Push(fn)
+	proto, err := lua.Compile(chunk, hiddenChunk)
+	if err != nil {
+		panic(err)
+	}
+	protos.Store(src, proto)
+	return L.NewFunctionFromProto(proto)
+}
+
+func luaWrap(L *lua.LState, src string, args ...lua.LValue) lua.LValue {
+	L.Push(compiled(L, src))
 	for _, a := range args {
 		L.Push(a)
 	}

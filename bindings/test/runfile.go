@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -97,11 +96,7 @@ func installOutput(h *host.Host, w io.Writer) {
 	ioT.RawSetString("stdin", stdin)
 	ioT.RawSetString("stdout", stdout)
 	ioT.RawSetString("stderr", host.NewStream(L, "stderr", nil, w, nil))
-	fn, err := L.Load(strings.NewReader(stdioSrc), hiddenChunk)
-	if err != nil {
-		panic(err)
-	}
-	L.Push(fn)
+	L.Push(compiled(L, stdioSrc))
 	L.Push(ioT)
 	L.Push(stdin)
 	L.Push(stdout)
@@ -122,27 +117,7 @@ func loadSource(h *host.Host, path string) (*lua.LFunction, error) {
 	if err != nil {
 		return nil, err
 	}
-	code := string(src)
-	if strings.HasPrefix(code, "#!") {
-		code = "--" + code
-	}
-	fn, err := h.L.Load(strings.NewReader(code), path)
-	if err != nil {
-		return nil, errors.New(syntaxMessage(err.Error()))
-	}
-	return fn, nil
-}
-
-var syntaxRe = regexp.MustCompile(`^(.*) line:(\d+)\(column:\d+\) near '(.*)':\s+(.*)$`)
-
-// syntaxMessage turns gopher-lua's "f.lua line:3(column:7) near 'x':
-// syntax error" into the usual "f.lua:3: syntax error near 'x'".
-func syntaxMessage(msg string) string {
-	msg = strings.TrimSpace(msg)
-	if m := syntaxRe.FindStringSubmatch(msg); m != nil {
-		return fmt.Sprintf("%s:%s: %s near '%s'", m[1], m[2], m[4], m[3])
-	}
-	return msg
+	return h.Compile(string(src), path)
 }
 
 // The main task of a test file: load it (which registers its tests), then
@@ -177,10 +152,7 @@ func RunFile(path string, o FileOptions) *FileResult {
 		res.Err = &Failure{Where: path, Message: err.Error()}
 		return res
 	}
-	main, err := h.L.Load(strings.NewReader(mainSrc), hiddenChunk)
-	if err != nil {
-		panic(err)
-	}
+	main := compiled(h.L, mainSrc)
 	hooked := false
 	startFn := h.L.NewFunction(func(L *lua.LState) int {
 		if !hooked {
