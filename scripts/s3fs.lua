@@ -19,7 +19,7 @@ local opts = args.parse{
   description = "An S3 bucket as a read-only filesystem, s3pipe streams as single files.",
   options = {
     {"b", "bucket", env = "GOS3LUA_BUCKET", required = true, help = "the bucket to mount"},
-    {"p", "prefix", default = "", help = "mount only the keys under this prefix"},
+    {"p", "prefix", help = "mount only the keys under this prefix"},
     {nil, "ttl", type = "duration", default = "10", help = "seconds a directory listing is trusted"},
     {nil, "block-size", type = "size", default = "8M", help = "bytes of one ranged GET"},
     {nil, "read-ahead", type = "integer", default = 4, help = "blocks fetched ahead of a sequential reader"},
@@ -33,7 +33,7 @@ local opts = args.parse{
 }
 
 local bucket = s3.bucket(opts.bucket)
-local prefix = opts.prefix
+local prefix = opts.prefix or ""
 if prefix ~= "" and prefix:sub(-1) ~= "/" then prefix = prefix .. "/" end
 local B = opts.block_size
 local started = os.time()
