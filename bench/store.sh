@@ -32,17 +32,20 @@ stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=; }
 peak() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$pid/status"; }
 scurl() { curl -sSf -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" --aws-sigv4 aws:amz:us-east-1:s3 --user $AK:$SK "$@"; }
 awsenv() { env AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent "$@"; }
-report() { # name seconds
-  printf '%-46s %7.2f s %8.0f MB/s   server peak RSS %4s MiB\n' "$1" "$2" "$(echo "$bytes / $2 / 1000000" | bc -l)" "$(peak)"
+cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; } # server user+sys, clock ticks
+report() { # name seconds cpu-ticks-before
+  local ticks=$(( $(cpu) - $3 )) hz; hz=$(getconf CLK_TCK)
+  printf '%-44s %6.2f s %6.0f MB/s  server: CPU %5.2f s, peak RSS %3s MiB\n' "$1" "$2" \
+    "$(echo "$bytes / $2 / 1000000" | bc -l)" "$(echo "$ticks / $hz" | bc -l)" "$(peak)"
 }
 timed() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null || { echo "FAILED: $*" >&2; exit 1; }; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
 verify() { # key: the stored file must equal the data
   cmp -s "$work/data" "$work/store/bench/$1" || { echo "MISMATCH for $1" >&2; exit 1; }
 }
 
-echo "store benchmark: ${SIZE_MB} MiB, $(nproc) CPUs"
-start; s=$(timed scurl -T "$work/data" "$url/bench/put"); report "PUT (curl, unsigned payload)" "$s"; verify put
-s=$(timed scurl -o /dev/null "$url/bench/put"); report "GET (curl to /dev/null)" "$s"
+echo "store benchmark: ${SIZE_MB} MiB, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+start; c0=$(cpu); s=$(timed scurl -T "$work/data" "$url/bench/put"); report "PUT (curl, unsigned payload)" "$s" "$c0"; verify put
+c0=$(cpu); s=$(timed scurl -o /dev/null "$url/bench/put"); report "GET (curl to /dev/null)" "$s" "$c0"
 ranged() {
   local part=$((bytes / 8)) i
   for i in 0 1 2 3 4 5 6 7; do
@@ -50,19 +53,19 @@ ranged() {
   done
   wait
 }
-s=$(timed ranged); report "GET (8 ranged GETs in parallel, curl)" "$s"; stop
+c0=$(cpu); s=$(timed ranged); report "GET (8 ranged GETs in parallel, curl)" "$s" "$c0"; stop
 
 if command -v aws >/dev/null; then
-  start; s=$(timed awsenv aws --endpoint-url "$url" s3api put-object --bucket bench --key signed --body "$work/data")
-  report "PUT (aws s3api put-object, signed SHA-256)" "$s"; verify signed; stop
-  start; s=$(timed awsenv aws --endpoint-url "$url" s3 cp --only-show-errors "$work/data" s3://bench/mp)
-  report "multipart (aws s3 cp, 8 MiB parts x10)" "$s"; verify mp; stop
+  start; c0=$(cpu); s=$(timed awsenv aws --endpoint-url "$url" s3api put-object --bucket bench --key signed --body "$work/data")
+  report "PUT (aws s3api put-object, signed SHA-256)" "$s" "$c0"; verify signed; stop
+  start; c0=$(cpu); s=$(timed awsenv aws --endpoint-url "$url" s3 cp --only-show-errors "$work/data" s3://bench/mp)
+  report "multipart (aws s3 cp, 8 MiB parts x10)" "$s" "$c0"; verify mp; stop
 fi
 if command -v rclone >/dev/null; then
-  start
+  start; c0=$(cpu)
   # rclone 1.60 refuses to start when AWS_CA_BUNDLE is set ("HTTPClient's transport unsupported type").
   s=$(timed env -u AWS_CA_BUNDLE RCLONE_CONFIG=/nonexistent RCLONE_CONFIG_S_TYPE=s3 RCLONE_CONFIG_S_PROVIDER=Other RCLONE_CONFIG_S_ACCESS_KEY_ID=$AK \
     RCLONE_CONFIG_S_SECRET_ACCESS_KEY=$SK RCLONE_CONFIG_S_ENDPOINT="$url" RCLONE_CONFIG_S_REGION=us-east-1 \
     rclone -q copyto --s3-upload-cutoff 64M --s3-chunk-size 64M --s3-upload-concurrency 8 "$work/data" s:bench/rc)
-  report "multipart (rclone, 64 MiB parts x8)" "$s"; verify rc; stop
+  report "multipart (rclone, 64 MiB parts x8)" "$s" "$c0"; verify rc; stop
 fi

@@ -456,32 +456,29 @@ type object struct {
 	modTime time.Time
 }
 
-// open opens key's data and its matching metadata.
+// open opens key's data and its matching metadata. Unlocked first; a miss
+// or a mismatch is settled under the locks, which writers and conversions
+// hold while they move files (and, still mismatched, the sidecar is rebuilt).
 func (s *fsStore) open(bucket, key string) (*object, error) {
-	for attempt := 0; attempt < 6; attempt++ {
-		if attempt == 3 {
-			// A conversion or a writer may have been mid-way; wait for it.
-			l := s.structLock(bucket)
-			l.RLock()
-			unlock := s.lockKey(bucket, key)
-			o, err := s.openOnce(bucket, key, true)
-			unlock()
-			l.RUnlock()
-			return o, err
-		}
+	for attempt := 0; attempt < 3; attempt++ {
 		o, err := s.openOnce(bucket, key, false)
 		if err == nil {
 			return o, nil
 		}
-		if !errors.Is(err, errRetry) && !errors.Is(err, errNoKey) {
-			return nil, err
+		if errors.Is(err, errNoKey) {
+			break
 		}
-		if errors.Is(err, errNoKey) && attempt > 0 {
+		if !errors.Is(err, errRetry) {
 			return nil, err
 		}
 		time.Sleep(time.Duration(attempt+1) * time.Millisecond)
 	}
-	return nil, errNoKey
+	l := s.structLock(bucket)
+	l.RLock()
+	defer l.RUnlock()
+	unlock := s.lockKey(bucket, key)
+	defer unlock()
+	return s.openOnce(bucket, key, true)
 }
 
 var errRetry = errors.New("retry")
