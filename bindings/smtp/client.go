@@ -74,9 +74,10 @@ func (r Reply) String() string {
 // transcript. Every method is safe to call from several goroutines (calls
 // are serialised).
 type Client struct {
-	mu      sync.Mutex
-	raw     net.Conn // the TCP connection; deadlines are set on it
-	conn    net.Conn // raw, or TLS over raw
+	mu      sync.Mutex // one operation at a time
+	smu     sync.Mutex // the fields read from Lua (ext, tls, helo, banner) while an operation runs
+	raw     net.Conn   // the TCP connection; deadlines are set on it
+	conn    net.Conn   // raw, or TLS over raw
 	r       *bufio.Reader
 	w       *bufio.Writer
 	addr    string // host:port dialled
@@ -149,7 +150,9 @@ func Dial(ctx context.Context, target string, opts Options) (*Client, error) {
 		c.shut()
 		return nil, c.fail("connect", "", err)
 	}
+	c.smu.Lock()
 	c.banner = rep
+	c.smu.Unlock()
 	if rep.Code != 220 {
 		c.shut()
 		return nil, c.replyError("connect", "", rep)
@@ -223,22 +226,30 @@ func (c *Client) recvMark() string {
 func (c *Client) Addr() string { return c.addr }
 
 // Banner is the server's greeting.
-func (c *Client) Banner() Reply { return c.banner }
+func (c *Client) Banner() Reply {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	return c.banner
+}
 
 // Helo is the name last sent with EHLO/HELO.
-func (c *Client) Helo() string { return c.helo }
+func (c *Client) Helo() string {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	return c.helo
+}
 
 // TLS is the TLS state, nil before TLS is up.
 func (c *Client) TLS() *tls.ConnectionState {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.smu.Lock()
+	defer c.smu.Unlock()
 	return c.tls
 }
 
 // Extensions are the EHLO keywords (upper case) and their parameters.
 func (c *Client) Extensions() map[string]string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.smu.Lock()
+	defer c.smu.Unlock()
 	out := make(map[string]string, len(c.ext))
 	for k, v := range c.ext {
 		out[k] = v
@@ -468,7 +479,9 @@ func (c *Client) ehlo(name string) (map[string]string, error) {
 	if err != nil {
 		return nil, c.fail("ehlo", "", err)
 	}
+	c.smu.Lock()
 	c.helo = name
+	c.smu.Unlock()
 	if rep.Code == 500 || rep.Code == 502 {
 		rep, err = c.command("HELO "+name, "HELO "+name)
 		if err != nil {
@@ -477,8 +490,10 @@ func (c *Client) ehlo(name string) (map[string]string, error) {
 		if rep.Code != 250 {
 			return nil, c.replyError("ehlo", "", rep)
 		}
+		c.smu.Lock()
 		c.ext = map[string]string{}
-		return c.ext, nil
+		c.smu.Unlock()
+		return map[string]string{}, nil
 	}
 	if rep.Code != 250 {
 		return nil, c.replyError("ehlo", "", rep)
@@ -495,7 +510,9 @@ func (c *Client) ehlo(name string) (map[string]string, error) {
 	if v, ok := ext["AUTH=LOGIN"]; ok && ext["AUTH"] == "" {
 		ext["AUTH"] = strings.TrimSpace("LOGIN " + v)
 	}
+	c.smu.Lock()
 	c.ext = ext
+	c.smu.Unlock()
 	return ext, nil
 }
 
@@ -534,7 +551,9 @@ func (c *Client) handshake(ctx context.Context, stage string) error {
 		return c.fail(stage, "", fmt.Errorf("tls handshake: %w", err))
 	}
 	st := tc.ConnectionState()
+	c.smu.Lock()
 	c.tls = &st
+	c.smu.Unlock()
 	c.setIO(tc)
 	c.info(fmt.Sprintf("TLS started with cipher %s:%s", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite)))
 	if len(st.PeerCertificates) > 0 {
