@@ -125,11 +125,12 @@ func RunDoc(path string, o FileOptions) *FileResult {
 	var out bytes.Buffer
 	cur := -1
 	var curStart time.Time
-	h := newTestHost(path, o, writerFunc(func(p []byte) (int, error) {
+	h, stopVM := newTestHost(path, o, writerFunc(func(p []byte) (int, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		return out.Write(p)
 	}))
+	defer stopVM()
 	chunk, err := loadSource(h, path)
 	if err != nil {
 		h.Close()
@@ -203,7 +204,7 @@ func RunDoc(path string, o FileOptions) *FileResult {
 	})
 
 	modname := strings.TrimSuffix(filepath.Base(path), ".lua")
-	err, why, abandoned := runBounded(h, o, func() error {
+	err, why, abandoned := runBounded(h, stopVM, o, func() error {
 		_, err := h.Run(main, chunk, lua.LString(modname), list, begin, report)
 		return err
 	})

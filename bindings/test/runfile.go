@@ -68,9 +68,12 @@ var errFileDone = errors.New("the test file finished (a task it started was stil
 // newTestHost is a fresh Host for one file: output captured into w, an
 // empty stdin, the file's directory and the project root first on
 // package.path, and a Lua context so that even `while true do end` can be
-// stopped by a timeout.
-func newTestHost(path string, o FileOptions, w io.Writer) *host.Host {
-	h := host.New(host.Options{Script: path, Context: o.Context})
+// stopped: stopVM cancels it (runBounded does, on a timeout or Ctrl-C). It
+// is not the Host's context, so that tasks a test left running are ended
+// by the Host at the end of the file the usual way (quietly, as
+// "cancelled"), not by the VM raising "context canceled" in them.
+func newTestHost(path string, o FileOptions, w io.Writer) (h *host.Host, stopVM context.CancelFunc) {
+	h = host.New(host.Options{Script: path, Context: o.Context})
 	dirs := []string{filepath.Dir(path)}
 	if o.Root != "" {
 		dirs = append(dirs, o.Root)
@@ -79,8 +82,9 @@ func newTestHost(path string, o FileOptions, w io.Writer) *host.Host {
 	installOutput(h, w)
 	// Every task's coroutine is made by NewThread from h.L and inherits
 	// this context; the VM checks it between instructions.
-	h.L.SetContext(h.Context())
-	return h
+	vm, stopVM := context.WithCancel(context.Background())
+	h.L.SetContext(vm)
+	return h, stopVM
 }
 
 const stdioSrc = `local io, i, o = ...
@@ -139,8 +143,8 @@ func RunFile(path string, o FileOptions) *FileResult {
 	defer func() { res.Duration = time.Since(start) }()
 
 	var s *suite
-	var h *host.Host
-	h = newTestHost(path, o, writerFunc(func(p []byte) (int, error) { return s.Write(p) }))
+	h, stopVM := newTestHost(path, o, writerFunc(func(p []byte) (int, error) { return s.Write(p) }))
+	defer stopVM()
 	s = newSuite(h)
 	s.wrapExit()
 	if o.Match != nil {
@@ -185,7 +189,7 @@ func RunFile(path string, o FileOptions) *FileResult {
 		return host.Park(L)
 	})
 
-	err, why, abandoned := runBounded(h, o, func() error {
+	err, why, abandoned := runBounded(h, stopVM, o, func() error {
 		_, err := h.Run(main, chunk, startFn, waitFn)
 		return err
 	})
@@ -269,7 +273,7 @@ func RunFile(path string, o FileOptions) *FileResult {
 // it, cancelling h on timeout or when the parent context ends. why says
 // which; abandoned is true when fn did not return even after the grace
 // period (h must then be left alone).
-func runBounded(h *host.Host, o FileOptions, fn func() error) (err error, why string, abandoned bool) {
+func runBounded(h *host.Host, stopVM context.CancelFunc, o FileOptions, fn func() error) (err error, why string, abandoned bool) {
 	done := make(chan error, 1)
 	go func() { done <- fn() }()
 	var timeout <-chan time.Time
@@ -291,6 +295,7 @@ func runBounded(h *host.Host, o FileOptions, fn func() error) (err error, why st
 	case <-parent:
 		why = "interrupted"
 	}
+	stopVM()
 	select {
 	case err = <-done:
 		return err, why, false
