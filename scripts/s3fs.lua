@@ -65,12 +65,9 @@ end
 
 -- ---- directories ----
 
--- A listing: name → {type=, size=, mtime=, key=, segs=} for one directory,
--- trusted for --ttl seconds. Streams are folded into one entry each.
-local listings = {}
-local function listing(dir)
-  local l = listings[dir]
-  if l and os.time() - l.at < opts.ttl then return l.entries end
+-- A listing: name → {type=, size=, mtime=, key=, segs=} for one directory.
+-- Streams are folded into one entry each.
+local function load_listing(dir)
   local p = prefix .. (dir == "/" and "" or dir:sub(2) .. "/")
   local entries, streams = {}, {}
   for obj in bucket:list{prefix = p, delimiter = "/"} do
@@ -97,8 +94,29 @@ local function listing(dir)
       entries[tag] = {type = "file", mode = 420, size = st.size, mtime = m.mtime, segs = st.chunks, key = m.key}
     end
   end
-  listings[dir] = {at = os.time(), entries = entries}
   return entries
+end
+
+-- listing(dir) → its entries, trusted for --ttl seconds; requests that
+-- want the same directory at once share one listing.
+local listings, loading, nlistings = {}, {}, 0
+local function listing(dir)
+  local l = listings[dir]
+  if l and os.time() - l.at < opts.ttl then return l.entries end
+  local t = loading[dir]
+  if not t then
+    t = task.spawn(function()
+      local ok, entries = pcall(load_listing, dir)
+      loading[dir] = nil
+      if not ok then error(entries, 0) end
+      if nlistings >= 10000 then listings, nlistings = {}, 0 end
+      if not listings[dir] then nlistings = nlistings + 1 end
+      listings[dir] = {at = os.time(), entries = entries}
+      return entries
+    end)
+    loading[dir] = t
+  end
+  return t:wait()
 end
 
 local function split(path)
