@@ -91,6 +91,9 @@ func (c *Client) ensureDefault(ctx context.Context, api *s3.Client) error {
 
 // ---- buckets ----
 
+// Bucket returns the bucket name of c (no network).
+func (c *Client) Bucket(name string) *Bucket { return &Bucket{c: c, Name: name} }
+
 // BucketInfo is one entry of buckets().
 type BucketInfo struct {
 	Name    string
