@@ -45,15 +45,23 @@ from the environment; else the keys saved in DIR/.credentials, generated
 `
 
 func serveMain(args []string) int {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(ch)
+	return serve(args, os.Stdout, os.Stderr, ch)
+}
+
+// serve runs `gos3lua serve ARGS` until stop delivers.
+func serve(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(os.Stderr, serveUsage)
+		fmt.Fprint(stderr, serveUsage)
 		if len(args) == 0 {
 			return 2
 		}
 		return 0
 	}
 	if args[0] != "s3" {
-		fmt.Fprintf(os.Stderr, "gos3lua serve: unknown service %q (known: s3)\n", args[0])
+		fmt.Fprintf(stderr, "gos3lua serve: unknown service %q (known: s3)\n", args[0])
 		return 2
 	}
 	fl := flag.NewFlagSet("serve s3", flag.ContinueOnError)
@@ -66,18 +74,18 @@ func serveMain(args []string) int {
 	verbose := fl.Bool("v", false, "")
 	if err := fl.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(os.Stderr, serveUsage)
+			fmt.Fprint(stderr, serveUsage)
 			return 0
 		}
-		fmt.Fprintf(os.Stderr, "gos3lua serve s3: %v\n%s", err, serveUsage)
+		fmt.Fprintf(stderr, "gos3lua serve s3: %v\n%s", err, serveUsage)
 		return 2
 	}
 	if fl.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "gos3lua serve s3: unexpected argument %q\n", fl.Arg(0))
+		fmt.Fprintf(stderr, "gos3lua serve s3: unexpected argument %q\n", fl.Arg(0))
 		return 2
 	}
 	if (*ak == "") != (*sk == "") {
-		fmt.Fprintln(os.Stderr, "gos3lua serve s3: give both --access-key and --secret-key")
+		fmt.Fprintln(stderr, "gos3lua serve s3: give both --access-key and --secret-key")
 		return 2
 	}
 	source := "flags"
@@ -89,13 +97,13 @@ func serveMain(args []string) int {
 		var err error
 		*ak, *sk, err = savedKeys(*dir)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "gos3lua serve s3: %v\n", err)
+			fmt.Fprintf(stderr, "gos3lua serve s3: %v\n", err)
 			return 1
 		}
 		source = filepath.Join(*dir, ".credentials")
 	}
 	opts := store.Options{Dir: *dir, Addr: *addr, AccessKey: *ak, SecretKey: *sk, Region: *region}
-	lg := log.New(os.Stderr, "", log.LstdFlags)
+	lg := log.New(stderr, "", log.LstdFlags)
 	if *verbose {
 		opts.Logf = lg.Printf
 	} else {
@@ -108,28 +116,25 @@ func serveMain(args []string) int {
 	}
 	srv, err := store.Start(opts)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "gos3lua serve s3: %v\n", err)
+		fmt.Fprintf(stderr, "gos3lua serve s3: %v\n", err)
 		return 1
 	}
 	if host, _, err := net.SplitHostPort(srv.Addr().String()); err == nil {
 		if ip := net.ParseIP(host); ip != nil && !ip.IsLoopback() {
-			fmt.Fprintf(os.Stderr, "gos3lua serve s3: warning: listening on %s, reachable from other machines (plain HTTP)\n", host)
+			fmt.Fprintf(stderr, "gos3lua serve s3: warning: listening on %s, reachable from other machines (plain HTTP)\n", host)
 		}
 	}
-	fmt.Printf("gos3lua: S3 store at %s serving %s\n", srv.URL(), *dir)
-	fmt.Printf("  access key %s (from %s)\n", *ak, source)
+	fmt.Fprintf(stdout, "gos3lua: S3 store at %s serving %s\n", srv.URL(), *dir)
+	fmt.Fprintf(stdout, "  access key %s (from %s)\n", *ak, source)
 	if source == "flags" || source == "environment" {
-		fmt.Printf("  export AWS_ENDPOINT_URL=%s AWS_REGION=%s\n", srv.URL(), *region)
+		fmt.Fprintf(stdout, "  export AWS_ENDPOINT_URL=%s AWS_REGION=%s\n", srv.URL(), *region)
 	} else {
-		fmt.Printf("  export AWS_ENDPOINT_URL=%s AWS_REGION=%s AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n", srv.URL(), *region, *ak, *sk)
+		fmt.Fprintf(stdout, "  export AWS_ENDPOINT_URL=%s AWS_REGION=%s AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n", srv.URL(), *region, *ak, *sk)
 	}
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	<-ch
-	signal.Stop(ch)
-	fmt.Fprintln(os.Stderr, "gos3lua: S3 store stopping")
+	<-stop
+	fmt.Fprintln(stderr, "gos3lua: S3 store stopping")
 	if err := srv.Close(); err != nil {
-		fmt.Fprintf(os.Stderr, "gos3lua serve s3: %v\n", err)
+		fmt.Fprintf(stderr, "gos3lua serve s3: %v\n", err)
 		return 1
 	}
 	return 0

@@ -538,6 +538,17 @@ func TestPersistsAcrossRestart(t *testing.T) {
 	if err != nil || string(raw) != "still here" {
 		t.Fatalf("file on disk: %q %v", raw, err)
 	}
+	// A file dropped in by hand is an object, its ETag computed.
+	os.MkdirAll(filepath.Join(dir, "keep", "by hand"), 0o755)
+	os.WriteFile(filepath.Join(dir, "keep", "by hand", "f.txt"), []byte("dropped"), 0o644)
+	out, err := c.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("keep")})
+	if err != nil || len(out.Contents) != 2 || aws.ToString(out.Contents[0].Key) != "by hand/f.txt" ||
+		aws.ToString(out.Contents[0].ETag) != `"`+md5hex([]byte("dropped"))+`"` {
+		t.Fatalf("hand-made file listed: %v %+v", err, out)
+	}
+	if got := get(t, c, "keep", "by hand/f.txt"); string(got) != "dropped" {
+		t.Fatalf("hand-made file: %q", got)
+	}
 }
 
 // Keys that look like paths must round-trip exactly and never escape DIR.
