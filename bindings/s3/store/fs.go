@@ -53,6 +53,7 @@ type objMeta struct {
 	User        map[string]string `json:"meta,omitempty"`    // x-amz-meta-* (lower-case names, without prefix)
 	Checksums   map[string]string `json:"checksums,omitempty"`
 	Parts       int               `json:"parts,omitempty"`
+	PartSizes   []int64           `json:"part_sizes,omitempty"` // for GET ?partNumber=
 }
 
 // encodeSeg turns one key segment into a file name.

@@ -339,6 +339,9 @@ func (h *handler) completeUpload(w http.ResponseWriter, r *http.Request, a *auth
 	m := u.Meta
 	m.ETag = fmt.Sprintf("%s-%d", hex.EncodeToString(sums.Sum(nil)), len(chosen))
 	m.Parts = len(chosen)
+	for _, p := range chosen {
+		m.PartSizes = append(m.PartSizes, p.Size)
+	}
 	if _, err := h.fs.commit(bucket, key, out.Name(), &m); err != nil {
 		os.Remove(out.Name())
 		return internal(err)

@@ -237,7 +237,30 @@ func (h *handler) getObject(w http.ResponseWriter, r *http.Request, bucket, key 
 	}
 	size := o.meta.Size
 	start, length, status := int64(0), size, 200
-	if rg := r.Header.Get("Range"); rg != "" {
+	if pn := q.Get("partNumber"); pn != "" {
+		// One part of a multipart object (the whole of any other object as part 1).
+		n, err := strconv.Atoi(pn)
+		sizes := o.meta.PartSizes
+		if len(sizes) == 0 {
+			sizes = []int64{size}
+		}
+		if err != nil || n < 1 || n > len(sizes) {
+			return &s3Error{416, "InvalidPartNumber", "The requested partnumber is not satisfiable"}
+		}
+		for _, ps := range sizes[:n-1] {
+			start += ps
+		}
+		length, status = sizes[n-1], 206
+		hd.Set("X-Amz-Mp-Parts-Count", strconv.Itoa(len(sizes)))
+		if length > 0 {
+			hd.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, start+length-1, size))
+		}
+		if len(o.meta.PartSizes) == 0 {
+			status = 200
+			hd.Del("Content-Range")
+			hd.Del("X-Amz-Mp-Parts-Count")
+		}
+	} else if rg := r.Header.Get("Range"); rg != "" {
 		s, n, ok, valid := parseRange(rg, size)
 		if !valid {
 			hd.Set("Content-Range", fmt.Sprintf("bytes */%d", size))

@@ -68,7 +68,7 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{ln: ln, url: "http://" + ln.Addr().String()}
-	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
+	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && opts.Logf != nil {
 			opts.Logf("s3 store: %v", err)
