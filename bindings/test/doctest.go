@@ -88,11 +88,14 @@ const docMainSrc = `local chunk, modname, examples, begin, report = ...
 local M = chunk(modname)
 local G = _G
 local env = setmetatable({}, {__index = function(_, k)
+  local v
   if type(M) == "table" then
-    local v = M[k]
+    v = M[k]
     if v ~= nil then return v end
   end
-  return G[k]
+  v = G[k]
+  if v == nil and (k == "M" or k == modname) then return M end
+  return v
 end})
 for i, ex in ipairs(examples) do
   begin(i)
@@ -109,7 +112,9 @@ end`
 // RunDoc runs the examples in the comments of the .lua file at path: the
 // file is loaded as a module (with the file's directory first on
 // package.path) and each example is evaluated with the fields of the table
-// it returns and the globals in scope. Each example is one test.
+// it returns and the globals in scope, and the table itself as M and as
+// the file's base name (unless those are globals). Each example is one
+// test.
 func RunDoc(path string, o FileOptions) *FileResult {
 	res := &FileResult{Path: path, Doc: true}
 	start := time.Now()

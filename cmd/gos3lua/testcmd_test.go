@@ -143,6 +143,28 @@ test("exits", function(t) os.exit(0) end)`,
 	}
 }
 
+func TestTestCommandDoc(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"lib/m.lua": `local M = {}
+--- Doubles a number.
+-- >>> M.double(21)
+-- 42
+-- >>> double("x")
+-- error: number expected
+-- >>> double(2)
+-- 5
+function M.double(x) return type(x) == "number" and x * 2 or error("number expected") end
+return M`,
+		"lib/m_test.lua": `local test = require("test")
+test("double", function(t) t:eq(require("m").double(4), 8) end)`,
+	})
+	out, _, code := inDir(t, dir, "test", "--doc")
+	if code != 1 || !strings.Contains(out, "lib/m.lua (doc) .. FAILED 1/3\n") || !strings.Contains(out, "FAIL line 7: >>> double(2)") ||
+		!strings.Contains(out, "lib/m_test.lua ... ok\n") || last(out) != "3 passed, 1 failed" {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+}
+
 func TestTestCommandTimeout(t *testing.T) {
 	dir := writeTree(t, map[string]string{
 		"spin_test.lua": `local test = require("test")
