@@ -115,8 +115,11 @@ func startEmbedded() (url, ak, sk string, err error) {
 	if embedded.srv == nil {
 		dir := store.DefaultDir()
 		ak, sk := randomKey(10), randomKey(20)
-		srv, err := store.Start(store.Options{Dir: dir, Addr: "127.0.0.1:0", AccessKey: ak, SecretKey: sk, Region: "us-east-1",
-			Logf: func(f string, a ...any) { fmt.Fprintf(os.Stderr, "gos3lua: "+f+"\n", a...) }})
+		opts := store.Options{Dir: dir, Addr: "127.0.0.1:0", AccessKey: ak, SecretKey: sk, Region: "us-east-1"}
+		if os.Getenv("GOS3LUA_S3_LOG") != "" {
+			opts.Logf = func(f string, a ...any) { fmt.Fprintf(os.Stderr, "gos3lua: s3 store: "+f+"\n", a...) }
+		}
+		srv, err := store.Start(opts)
 		if err != nil {
 			return "", "", "", fmt.Errorf("s3: starting the embedded store at %s: %w", dir, err)
 		}
