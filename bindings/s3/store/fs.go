@@ -2,7 +2,8 @@ package store
 
 // On-disk layout (Dir):
 //
-//	DIR/.tmp/                     bodies being received; renamed into place when whole
+//	DIR/.tmp/ID/                  bodies being received by one process (ID.lock flocked
+//	                              while it runs); renamed into place when whole
 //	DIR/.uploads/ID/              multipart uploads: upload.json, parts p00001 + p00001.json
 //	DIR/BUCKET/.%bucket.json      bucket record (creation date)
 //	DIR/BUCKET/SEG/SEG/NAME       object data, one file per object, key split on "/"
@@ -157,7 +158,8 @@ func checkKey(key string) (code, msg string) {
 // fsStore is the directory behind a handler.
 type fsStore struct {
 	dir     string
-	tmp     string
+	tmp     string   // this process's temporary directory
+	tmpLock *os.File // flocked while this process lives
 	uploads string
 
 	mu      sync.Mutex
@@ -166,16 +168,68 @@ type fsStore struct {
 }
 
 func openFS(dir string) (*fsStore, error) {
-	s := &fsStore{dir: dir, tmp: filepath.Join(dir, ".tmp"), uploads: filepath.Join(dir, ".uploads"),
-		buckets: map[string]*sync.RWMutex{}}
-	// Bodies left over by a crash are garbage.
-	os.RemoveAll(s.tmp)
-	for _, d := range []string{dir, s.tmp, s.uploads} {
+	s := &fsStore{dir: dir, uploads: filepath.Join(dir, ".uploads"), buckets: map[string]*sync.RWMutex{}}
+	tmpRoot := filepath.Join(dir, ".tmp")
+	for _, d := range []string{dir, tmpRoot, s.uploads} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, err
 		}
 	}
+	removeAbandonedTemp(tmpRoot)
+	// Several processes may serve one directory (`gos3lua serve s3` and a
+	// script's embedded store): each receives into its own temporary
+	// directory, and holds a lock on it for as long as it lives.
+	// The lock exists and is held before the directory does, so no other
+	// process can take the directory for abandoned.
+	lf, err := os.CreateTemp(tmpRoot, "p*.lock")
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lf.Close()
+		return nil, err
+	}
+	t := strings.TrimSuffix(lf.Name(), ".lock")
+	if err := os.Mkdir(t, 0o700); err != nil {
+		lf.Close()
+		return nil, err
+	}
+	s.tmp, s.tmpLock = t, lf
 	return s, nil
+}
+
+// removeAbandonedTemp deletes the temporary directories of processes that
+// are gone (their lock is free): bodies a crash left half received.
+func removeAbandonedTemp(root string) {
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), ".lock")
+		if !ok {
+			continue
+		}
+		lf, err := os.OpenFile(filepath.Join(root, e.Name()), os.O_RDWR, 0)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(lf.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			os.RemoveAll(filepath.Join(root, name))
+			os.Remove(lf.Name())
+		}
+		lf.Close()
+	}
+}
+
+// close releases the temporary directory (called when the server stops).
+func (s *fsStore) close() {
+	if s.tmpLock != nil {
+		os.RemoveAll(s.tmp)
+		os.Remove(s.tmp + ".lock")
+		s.tmpLock.Close()
+		s.tmpLock = nil
+	}
 }
 
 // structLock guards the shape of a bucket's tree: writers hold it shared

@@ -33,6 +33,7 @@ type Options struct {
 type Server struct {
 	ln  net.Listener
 	srv *http.Server
+	h   *handler
 	url string
 }
 
@@ -65,9 +66,10 @@ func Start(opts Options) (*Server, error) {
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		h.fs.close()
 		return nil, err
 	}
-	s := &Server{ln: ln, url: "http://" + ln.Addr().String()}
+	s := &Server{ln: ln, h: h, url: "http://" + ln.Addr().String()}
 	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && opts.Logf != nil {
@@ -87,6 +89,7 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
+	defer s.h.fs.close()
 	if err := s.srv.Shutdown(ctx); err != nil {
 		return s.srv.Close()
 	}

@@ -780,3 +780,43 @@ func TestChecksumAlgorithms(t *testing.T) {
 		}
 	}
 }
+
+// Two stores on one directory (serve s3 and a script's embedded store):
+// neither may remove the other's bodies in flight; a dead one's are swept.
+func TestTwoProcessesShareADirectory(t *testing.T) {
+	dir := t.TempDir()
+	a, err := openFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := a.tempFile()
+	f.WriteString("half a body")
+	f.Close()
+	b, err := openFS(dir) // starts while a receives
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(f.Name()); err != nil {
+		t.Fatalf("second store removed the first one's upload in flight: %v", err)
+	}
+	if a.tmp == b.tmp {
+		t.Fatal("shared temporary directory")
+	}
+	// a dies without closing: its lock goes with its file descriptor.
+	a.tmpLock.Close()
+	c, err := openFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(f.Name()); err == nil {
+		t.Error("abandoned body not swept")
+	}
+	if _, err := os.Stat(b.tmp); err != nil {
+		t.Error("live store's temporary directory swept")
+	}
+	b.close()
+	c.close()
+	if ents, _ := os.ReadDir(filepath.Join(dir, ".tmp")); len(ents) != 0 {
+		t.Errorf("left in .tmp after close: %v", ents)
+	}
+}
