@@ -394,7 +394,6 @@ func (s *fsStore) commit(bucket, key, tmpData string, m *objMeta) (time.Time, er
 	if err != nil {
 		return time.Time{}, err
 	}
-	defer os.Remove(tmpMeta)
 	l := s.structLock(bucket)
 	for attempt := 0; ; attempt++ {
 		l.RLock()
@@ -402,6 +401,9 @@ func (s *fsStore) commit(bucket, key, tmpData string, m *objMeta) (time.Time, er
 		l.RUnlock()
 		if err == nil {
 			return fi.ModTime(), nil
+		}
+		if attempt == 0 {
+			defer os.Remove(tmpMeta) // not renamed into place (yet)
 		}
 		var conflict *fileInTheWay
 		if errors.As(err, &conflict) && attempt < 8 {
