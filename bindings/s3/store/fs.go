@@ -380,7 +380,41 @@ func inode(fi os.FileInfo) uint64 {
 
 // commit moves a complete temporary data file into place as key, with m as
 // its metadata (m.Ino and m.Size are filled in here).
-func (s *fsStore) commit(bucket, key, tmpData string, m *objMeta) (time.Time, error) {
+// writeCond is a conditional write: If-None-Match: * (only if absent) or
+// If-Match: ETAG (only over that version), checked under the key's lock.
+type writeCond struct {
+	ifNoneMatch, ifMatch string
+}
+
+var errPrecondition = errors.New("precondition failed")
+
+func condFromRequest(h interface{ Get(string) string }) *writeCond {
+	c := &writeCond{ifNoneMatch: h.Get("If-None-Match"), ifMatch: h.Get("If-Match")}
+	if c.ifNoneMatch == "" && c.ifMatch == "" {
+		return nil
+	}
+	return c
+}
+
+func (c *writeCond) check(data, meta string) error {
+	fi, err := os.Stat(data)
+	exists := err == nil && fi.Mode().IsRegular()
+	if c.ifNoneMatch != "" && exists {
+		return errPrecondition
+	}
+	if c.ifMatch != "" {
+		if !exists {
+			return errNoKey
+		}
+		m, _ := readMeta(meta, fi)
+		if want := strings.Trim(c.ifMatch, `" `); want != "*" && want != m.ETag {
+			return errPrecondition
+		}
+	}
+	return nil
+}
+
+func (s *fsStore) commit(bucket, key, tmpData string, m *objMeta, cond ...*writeCond) (time.Time, error) {
 	fi, err := os.Stat(tmpData)
 	if err != nil {
 		return time.Time{}, err
@@ -397,7 +431,7 @@ func (s *fsStore) commit(bucket, key, tmpData string, m *objMeta) (time.Time, er
 	l := s.structLock(bucket)
 	for attempt := 0; ; attempt++ {
 		l.RLock()
-		err = s.place(bucket, key, tmpData, tmpMeta)
+		err = s.place(bucket, key, tmpData, tmpMeta, cond...)
 		l.RUnlock()
 		if err == nil {
 			return fi.ModTime(), nil
@@ -427,7 +461,7 @@ type fileInTheWay struct{ path string }
 func (e *fileInTheWay) Error() string { return e.path + ": object where a directory is needed" }
 
 // place renames the temporaries into key's location (structural lock held shared).
-func (s *fsStore) place(bucket, key, tmpData, tmpMeta string) error {
+func (s *fsStore) place(bucket, key, tmpData, tmpMeta string, cond ...*writeCond) error {
 	dir, name := s.objPaths(bucket, key)
 	if err := s.mkdirs(bucket, dir); err != nil {
 		return err
@@ -437,6 +471,13 @@ func (s *fsStore) place(bucket, key, tmpData, tmpMeta string) error {
 	data, meta := filepath.Join(dir, name), filepath.Join(dir, metaPrefix+name)
 	if fi, err := os.Lstat(data); err == nil && fi.IsDir() {
 		data, meta = filepath.Join(data, selfName), filepath.Join(data, metaPrefix+selfName)
+	}
+	for _, c := range cond {
+		if c != nil {
+			if err := c.check(data, meta); err != nil {
+				return err
+			}
+		}
 	}
 	if err := os.Rename(tmpMeta, meta); err != nil {
 		return err

@@ -342,9 +342,9 @@ func (h *handler) completeUpload(w http.ResponseWriter, r *http.Request, a *auth
 	for _, p := range chosen {
 		m.PartSizes = append(m.PartSizes, p.Size)
 	}
-	if _, err := h.fs.commit(bucket, key, out.Name(), &m); err != nil {
+	if _, err := h.fs.commit(bucket, key, out.Name(), &m, condFromRequest(r.Header)); err != nil {
 		os.Remove(out.Name())
-		return internal(err)
+		return commitError(err)
 	}
 	os.RemoveAll(d)
 	writeXML(w, 200, completeResult{NS: s3NS, Location: "/" + bucket + "/" + key, Bucket: bucket, Key: key, ETag: `"` + m.ETag + `"`})

@@ -181,14 +181,25 @@ func (h *handler) putObject(w http.ResponseWriter, r *http.Request, a *authResul
 	m := metaFromRequest(r)
 	m.ETag = b.etag()
 	m.Checksums = b.checksums()
-	if _, err := h.fs.commit(bucket, key, tmp, &m); err != nil {
+	if _, err := h.fs.commit(bucket, key, tmp, &m, condFromRequest(r.Header)); err != nil {
 		os.Remove(tmp)
-		return internal(err)
+		return commitError(err)
 	}
 	w.Header().Set("ETag", `"`+m.ETag+`"`)
 	setChecksumHeaders(w, m.Checksums)
 	w.WriteHeader(200)
 	return nil
+}
+
+// commitError maps a failed commit to its S3 error.
+func commitError(err error) *s3Error {
+	switch {
+	case errors.Is(err, errPrecondition):
+		return &s3Error{412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"}
+	case errors.Is(err, errNoKey):
+		return errNoSuchKey
+	}
+	return internal(err)
 }
 
 func setChecksumHeaders(w http.ResponseWriter, cks map[string]string) {

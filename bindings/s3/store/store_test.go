@@ -820,3 +820,32 @@ func TestTwoProcessesShareADirectory(t *testing.T) {
 		t.Errorf("left in .tmp after close: %v", ents)
 	}
 }
+
+func TestConditionalWrites(t *testing.T) {
+	ctx := context.Background()
+	srv := startStore(t, t.TempDir())
+	c := client(srv.URL(), testAK, testSK)
+	newBucket(t, c, "cond")
+	b, k := aws.String("cond"), aws.String("manifest")
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: k, Body: strings.NewReader("v1"), IfNoneMatch: aws.String("*")}); err != nil {
+		t.Fatalf("create if absent: %v", err)
+	}
+	_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: k, Body: strings.NewReader("v2"), IfNoneMatch: aws.String("*")})
+	if errCode(err) != "PreconditionFailed" {
+		t.Errorf("create over an existing key: %v", err)
+	}
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: k, Body: strings.NewReader("v2"), IfMatch: aws.String(`"` + md5hex([]byte("other")) + `"`)})
+	if errCode(err) != "PreconditionFailed" {
+		t.Errorf("replace with a wrong etag: %v", err)
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: k, Body: strings.NewReader("v2"), IfMatch: aws.String(`"` + md5hex([]byte("v1")) + `"`)}); err != nil {
+		t.Errorf("replace with the right etag: %v", err)
+	}
+	if got := get(t, c, "cond", "manifest"); string(got) != "v2" {
+		t.Errorf("content %q", got)
+	}
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("absent"), Body: strings.NewReader("x"), IfMatch: aws.String(`"abc"`)})
+	if errCode(err) != "NoSuchKey" {
+		t.Errorf("if-match on a missing key: %v", err)
+	}
+}
