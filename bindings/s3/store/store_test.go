@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -847,5 +848,45 @@ func TestConditionalWrites(t *testing.T) {
 	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("absent"), Body: strings.NewReader("x"), IfMatch: aws.String(`"abc"`)})
 	if errCode(err) != "NoSuchKey" {
 		t.Errorf("if-match on a missing key: %v", err)
+	}
+}
+
+// A client that dies in the middle of a PUT leaves the previous version in
+// place and nothing behind in the temporary directory.
+func TestInterruptedPut(t *testing.T) {
+	dir := t.TempDir()
+	srv := startStore(t, dir)
+	c := client(srv.URL(), testAK, testSK)
+	newBucket(t, c, "cut")
+	put(t, c, "cut", "obj", []byte("old version"))
+
+	req, _ := http.NewRequest("PUT", srv.URL()+"/cut/obj", nil)
+	signForTest(req, unsignedPayload, time.Now())
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL(), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "PUT /cut/obj HTTP/1.1\r\nHost: %s\r\nContent-Length: 10000000\r\n", req.Host)
+	for _, h := range []string{"Authorization", "X-Amz-Date", "X-Amz-Content-Sha256"} {
+		fmt.Fprintf(conn, "%s: %s\r\n", h, req.Header.Get(h))
+	}
+	fmt.Fprintf(conn, "\r\n")
+	conn.Write(bytes.Repeat([]byte("n"), 1<<20))
+	time.Sleep(100 * time.Millisecond)
+	conn.Close()
+
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		left, _ := filepath.Glob(filepath.Join(dir, ".tmp", "*", "*"))
+		if len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("temporary files left: %v", left)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := get(t, c, "cut", "obj"); string(got) != "old version" {
+		t.Fatalf("after an interrupted PUT: %q", got)
 	}
 }
