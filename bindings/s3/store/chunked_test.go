@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -172,5 +173,63 @@ func TestBadTrailingChecksum(t *testing.T) {
 		if resp.StatusCode != tc.status {
 			t.Errorf("%s: %d %s", tc.name, resp.StatusCode, msg)
 		}
+	}
+}
+
+// STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER: signed chunks, then a CRC32
+// trailer with its own signature chained to the last chunk's. (Signatures
+// computed here with the chunk-signing formula the AWS example above checks.)
+func TestSignedChunksWithTrailer(t *testing.T) {
+	srv := startStore(t, t.TempDir())
+	newBucket(t, client(srv.URL(), testAK, testSK), "strailer")
+	data := bytes.Repeat([]byte("trailer!"), 10000) // 80,000 bytes: chunks of 65,536 and 14,464
+	crc := crc32.ChecksumIEEE(data)
+	crcB64 := base64.StdEncoding.EncodeToString([]byte{byte(crc >> 24), byte(crc >> 16), byte(crc >> 8), byte(crc)})
+	for _, tc := range []struct {
+		name       string
+		breakTrail bool
+		status     int
+	}{{"good", false, 200}, {"bad-trailer-signature", true, 403}} {
+		req, _ := http.NewRequest("PUT", srv.URL()+"/strailer/"+tc.name, nil)
+		req.Header.Set("Content-Encoding", "aws-chunked")
+		req.Header.Set("X-Amz-Decoded-Content-Length", fmt.Sprint(len(data)))
+		req.Header.Set("X-Amz-Trailer", "x-amz-checksum-crc32")
+		signForTest(req, streamingSignedTrail, time.Now())
+		auth := req.Header.Get("Authorization")
+		seed := auth[strings.LastIndex(auth, "=")+1:]
+		amzDate := req.Header.Get("X-Amz-Date")
+		a := &authResult{signKey: signingKey(testSK, amzDate[:8], "us-east-1"), amzDate: amzDate, scope: amzDate[:8] + "/us-east-1/s3/aws4_request"}
+		var body strings.Builder
+		prev := seed
+		for _, ch := range [][]byte{data[:65536], data[65536:], nil} {
+			sum := sha256.Sum256(ch)
+			sig := a.chunkSignature(prev, sum[:])
+			fmt.Fprintf(&body, "%x;chunk-signature=%s\r\n", len(ch), sig)
+			if len(ch) > 0 {
+				body.Write(ch)
+				body.WriteString("\r\n")
+			}
+			prev = sig
+		}
+		trailer := "x-amz-checksum-crc32:" + crcB64 + "\n"
+		tsig := a.trailerSignature(prev, trailer)
+		if tc.breakTrail {
+			tsig = strings.Repeat("0", 64)
+		}
+		fmt.Fprintf(&body, "x-amz-checksum-crc32:%s\r\nx-amz-trailer-signature:%s\r\n\r\n", crcB64, tsig)
+		req.Body = io.NopCloser(strings.NewReader(body.String()))
+		req.ContentLength = int64(body.Len())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: %d %s", tc.name, resp.StatusCode, msg)
+		}
+	}
+	if got := get(t, client(srv.URL(), testAK, testSK), "strailer", "good"); !bytes.Equal(got, data) {
+		t.Errorf("stored %d bytes", len(got))
 	}
 }
