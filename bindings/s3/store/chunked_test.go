@@ -2,8 +2,8 @@ package store
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"hash/crc32"
