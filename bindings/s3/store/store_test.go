@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -888,5 +889,31 @@ func TestInterruptedPut(t *testing.T) {
 	}
 	if got := get(t, c, "cut", "obj"); string(got) != "old version" {
 		t.Fatalf("after an interrupted PUT: %q", got)
+	}
+}
+
+// The way users configure clients: environment variables through
+// config.LoadDefaultConfig (AWS_CA_BUNDLE, set on some machines, must not
+// get in the way of a plain-HTTP endpoint).
+func TestSDKFromEnvironment(t *testing.T) {
+	srv := startStore(t, t.TempDir())
+	home := t.TempDir()
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": testAK, "AWS_SECRET_ACCESS_KEY": testSK, "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
+		"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_S3": srv.URL(), "AWS_ENDPOINT_URL": "",
+		"AWS_CONFIG_FILE": filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(home, "credentials"),
+	} {
+		t.Setenv(k, v)
+	}
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	newBucket(t, c, "from-env")
+	put(t, c, "from-env", "k", []byte("configured from the environment"))
+	if got := get(t, c, "from-env", "k"); string(got) != "configured from the environment" {
+		t.Fatalf("got %q", got)
 	}
 }
