@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -101,7 +100,7 @@ func (h *handler) objectOp(w http.ResponseWriter, r *http.Request, a *authResult
 }
 
 // storedHeaders are the standard headers kept with an object.
-var storedHeaders = []string{"Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires", "Website-Redirect-Location"}
+var storedHeaders = []string{"Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires"}
 
 // metaFromRequest collects an object's metadata from a PUT, POST or copy.
 func metaFromRequest(r *http.Request) objMeta {
@@ -652,14 +651,4 @@ func (h *handler) listObjects(w http.ResponseWriter, r *http.Request, bucket str
 	}
 	writeXML(w, 200, out)
 	return nil
-}
-
-// sortedKeys is for deterministic output of maps.
-func sortedKeys(m map[string]string) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

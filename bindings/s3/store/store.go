@@ -8,10 +8,12 @@ package store
 import (
 	"context"
 	"errors"
+	"log"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -70,13 +72,25 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{ln: ln, h: h, url: "http://" + ln.Addr().String()}
-	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+		// net/http's own complaints (bad requests, panics) go to Logf, not
+		// to the stderr of the script that embeds the store.
+		ErrorLog: log.New(logWriter{opts.Logf}, "", 0)}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && opts.Logf != nil {
 			opts.Logf("s3 store: %v", err)
 		}
 	}()
 	return s, nil
+}
+
+type logWriter struct{ logf func(string, ...any) }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	if w.logf != nil {
+		w.logf("s3 store: %s", strings.TrimRight(string(p), "\n"))
+	}
+	return len(p), nil
 }
 
 // URL is the endpoint, e.g. http://127.0.0.1:38123.
