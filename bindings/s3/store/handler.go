@@ -40,6 +40,12 @@ func newHandler(opts Options) (*handler, error) {
 	return &handler{opts: opts, fs: fs}, nil
 }
 
+// Close releases the handler's temporary directory.
+func (h *handler) Close() error {
+	h.fs.close()
+	return nil
+}
+
 func (h *handler) logf(format string, args ...any) {
 	if h.opts.Logf != nil {
 		h.opts.Logf(format, args...)

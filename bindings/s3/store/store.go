@@ -51,7 +51,9 @@ func DefaultDir() string {
 	return filepath.Join(home, ".local", "share", "gos3lua", "s3")
 }
 
-// Handler returns the S3 handler over opts.Dir without listening.
+// Handler returns the S3 handler over opts.Dir without listening. It also
+// implements io.Closer, which releases its temporary directory (optional:
+// the next store to open Dir sweeps what a gone process left).
 func Handler(opts Options) (http.Handler, error) {
 	return newHandler(opts)
 }
