@@ -162,9 +162,10 @@ type fsStore struct {
 	tmpLock *os.File // flocked while this process lives
 	uploads string
 
-	mu      sync.Mutex
-	buckets map[string]*sync.RWMutex // structural lock per bucket
-	keyLock [256]sync.Mutex
+	mu          sync.Mutex
+	buckets     map[string]*sync.RWMutex // structural lock per bucket
+	uploadLocks sync.Map                 // upload ID -> *sync.Mutex
+	keyLock     [256]sync.Mutex
 }
 
 func openFS(dir string) (*fsStore, error) {
@@ -176,6 +177,7 @@ func openFS(dir string) (*fsStore, error) {
 		}
 	}
 	removeAbandonedTemp(tmpRoot)
+	s.sweepDone()
 	// Several processes may serve one directory (`gos3lua serve s3` and a
 	// script's embedded store): each receives into its own temporary
 	// directory, and holds a lock on it for as long as it lives.

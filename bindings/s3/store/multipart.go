@@ -2,6 +2,8 @@ package store
 
 // Multipart uploads live in DIR/.uploads/ID/: upload.json (bucket, key,
 // metadata), and each part as a file pNNNNN with a pNNNNN.json sidecar.
+// A completed upload keeps done.json (its ETag) for an hour, so that a
+// Complete retried after a lost response succeeds again, as on S3.
 // Complete concatenates the parts file to file (copy_file_range, so the
 // kernel copies and nothing passes through this process) into a temporary
 // file that is then committed like a PUT.
@@ -21,6 +23,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -31,7 +34,17 @@ type uploadInfo struct {
 	Initiated time.Time `json:"initiated"`
 	Meta      objMeta   `json:"meta"`
 	Algo      string    `json:"checksum_algorithm,omitempty"`
+
+	done *doneInfo // set when completed (done.json)
 }
+
+type doneInfo struct {
+	ETag string    `json:"etag"`
+	At   time.Time `json:"at"`
+}
+
+// keepDone is how long a completed upload answers a repeated Complete.
+const keepDone = time.Hour
 
 type partInfo struct {
 	Number    int               `json:"n"`
@@ -65,7 +78,43 @@ func (s *fsStore) loadUpload(bucket, key, id string) (*uploadInfo, *s3Error) {
 	if json.Unmarshal(raw, &u) != nil || u.Bucket != bucket || u.Key != key {
 		return nil, errNoUpload
 	}
+	u.done = readDone(s.uploadDir(id))
 	return &u, nil
+}
+
+func readDone(dir string) *doneInfo {
+	raw, err := os.ReadFile(filepath.Join(dir, "done.json"))
+	if err != nil {
+		return nil
+	}
+	var d doneInfo
+	if json.Unmarshal(raw, &d) != nil {
+		return nil
+	}
+	return &d
+}
+
+// uploadLock serializes Complete and Abort of one upload.
+func (s *fsStore) uploadLock(id string) func() {
+	v, _ := s.uploadLocks.LoadOrStore(id, &sync.Mutex{})
+	m := v.(*sync.Mutex)
+	m.Lock()
+	return m.Unlock
+}
+
+// sweepDone removes completed uploads past keepDone.
+func (s *fsStore) sweepDone() {
+	ents, err := os.ReadDir(s.uploads)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		d := filepath.Join(s.uploads, e.Name())
+		if done := readDone(d); done != nil && time.Since(done.At) > keepDone {
+			os.RemoveAll(d)
+			s.uploadLocks.Delete(e.Name())
+		}
+	}
 }
 
 func (s *fsStore) listUploads(bucket string) ([]uploadInfo, error) {
@@ -80,7 +129,7 @@ func (s *fsStore) listUploads(bucket string) ([]uploadInfo, error) {
 			continue
 		}
 		var u uploadInfo
-		if json.Unmarshal(raw, &u) == nil && u.Bucket == bucket {
+		if json.Unmarshal(raw, &u) == nil && u.Bucket == bucket && readDone(filepath.Join(s.uploads, e.Name())) == nil {
 			out = append(out, u)
 		}
 	}
@@ -159,6 +208,9 @@ func (h *handler) uploadPart(w http.ResponseWriter, r *http.Request, a *authResu
 	u, e := h.fs.loadUpload(bucket, key, r.URL.Query().Get("uploadId"))
 	if e != nil {
 		return e
+	}
+	if u.done != nil {
+		return errNoUpload
 	}
 	n, e := partNumber(r)
 	if e != nil {
@@ -273,9 +325,21 @@ type completeResult struct {
 }
 
 func (h *handler) completeUpload(w http.ResponseWriter, r *http.Request, a *authResult, bucket, key string) *s3Error {
-	u, e := h.fs.loadUpload(bucket, key, r.URL.Query().Get("uploadId"))
+	id := r.URL.Query().Get("uploadId")
+	if !validUploadID(id) {
+		return errNoUpload
+	}
+	unlock := h.fs.uploadLock(id)
+	defer unlock()
+	u, e := h.fs.loadUpload(bucket, key, id)
 	if e != nil {
 		return e
+	}
+	if u.done != nil {
+		// Completed already: a retry whose first answer was lost.
+		drain(r)
+		writeXML(w, 200, completeResult{NS: s3NS, Location: "/" + bucket + "/" + key, Bucket: bucket, Key: key, ETag: `"` + u.done.ETag + `"`})
+		return nil
 	}
 	b, e := h.newBody(r, a)
 	if e != nil {
@@ -346,7 +410,14 @@ func (h *handler) completeUpload(w http.ResponseWriter, r *http.Request, a *auth
 		os.Remove(out.Name())
 		return commitError(err)
 	}
-	os.RemoveAll(d)
+	// Keep a record for retries; the parts can go.
+	rec, _ := json.Marshal(doneInfo{ETag: m.ETag, At: time.Now().UTC()})
+	writeFileAtomic(h.fs.tmp, filepath.Join(d, "done.json"), rec)
+	for _, p := range have {
+		os.Remove(filepath.Join(d, partName(p.Number)))
+		os.Remove(filepath.Join(d, partName(p.Number)+".json"))
+	}
+	h.fs.sweepDone()
 	writeXML(w, 200, completeResult{NS: s3NS, Location: "/" + bucket + "/" + key, Bucket: bucket, Key: key, ETag: `"` + m.ETag + `"`})
 	return nil
 }
@@ -365,9 +436,18 @@ func appendFile(dst *os.File, path string, size int64) error {
 }
 
 func (h *handler) abortUpload(w http.ResponseWriter, r *http.Request, bucket, key string) *s3Error {
-	u, e := h.fs.loadUpload(bucket, key, r.URL.Query().Get("uploadId"))
+	id := r.URL.Query().Get("uploadId")
+	if !validUploadID(id) {
+		return errNoUpload
+	}
+	unlock := h.fs.uploadLock(id)
+	defer unlock()
+	u, e := h.fs.loadUpload(bucket, key, id)
 	if e != nil {
 		return e
+	}
+	if u.done != nil {
+		return errNoUpload
 	}
 	if err := os.RemoveAll(h.fs.uploadDir(u.ID)); err != nil {
 		return internal(err)
@@ -404,6 +484,9 @@ func (h *handler) listParts(w http.ResponseWriter, r *http.Request, bucket, key 
 	u, e := h.fs.loadUpload(bucket, key, q.Get("uploadId"))
 	if e != nil {
 		return e
+	}
+	if u.done != nil {
+		return errNoUpload
 	}
 	max := 1000
 	if v := q.Get("max-parts"); v != "" {

@@ -487,6 +487,16 @@ func TestMultipart(t *testing.T) {
 	if errCode(err) != "NoSuchUpload" {
 		t.Errorf("part after complete: %v", err)
 	}
+	// A Complete retried after its answer was lost succeeds again.
+	again, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: b, Key: k, UploadId: cr.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: done}})
+	if err != nil || aws.ToString(again.ETag) != aws.ToString(comp.ETag) {
+		t.Errorf("repeated complete: %v %v", err, again)
+	}
+	_, err = c.ListParts(ctx, &s3.ListPartsInput{Bucket: b, Key: k, UploadId: cr.UploadId})
+	if errCode(err) != "NoSuchUpload" {
+		t.Errorf("list parts after complete: %v", err)
+	}
 	// Abort.
 	cr2, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: b, Key: k})
 	if err != nil {
