@@ -33,3 +33,5 @@ require (
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/term v0.48.0 // indirect
 )
+
+replace github.com/yuin/gopher-lua => ./host/gopher-lua
