@@ -6,13 +6,16 @@
 --
 -- Directories come from the "/" in keys; objects are files with their real
 -- sizes and times. Each s3pipe stream (objects TAG-0000000000, ... plus its
--- manifest) is shown as one file named TAG whose reads span its chunks.
+-- manifest TAG.s3pipe.json) is shown as one file named TAG whose reads span
+-- its chunks; a stream whose write never finished (no manifest) shows as
+-- its chunk objects.
 -- Reads are ranged GETs of --block-size, cached (--cache-size) and fetched
 -- ahead (--read-ahead blocks) when a file is read sequentially.
 local args = require("args")
 local fuse = require("fuse")
 local s3 = require("s3")
 local task = require("task")
+local json = require("json")
 
 local opts = args.parse{
   name = "s3fs.lua",
@@ -39,26 +42,32 @@ local B = opts.block_size
 local started = os.time()
 
 -- ---- s3pipe streams ----
+-- A stream TAG is the objects TAG-0000000000, ... and the manifest
+-- TAG.s3pipe.json (written last; see s3pipe.lua), which says where the
+-- chunks start, how many there are and their sizes.
 
-local CHUNK = "^(.+)%-(%d%d%d%d%d%d%d%d%d%d)$"
-local MANIFEST = "^(.+)%.manifest$"
+local CHUNK = "^(.+)%-%d%d%d%d%d%d%d%d%d%d$"
+local MANIFEST = "^(.+)%.s3pipe%.json$"
 
--- manifest(key) → {size=, chunks={{key=, size=}...}, mtime=} for a stream's
--- manifest object; nil when it is not one.
+-- read_manifest(key, etag) → {size=, chunks={{key=, off=, size=}...}} for
+-- the stream whose manifest is key; nil when it is not a usable one.
 local manifests = {}
 local function read_manifest(key, etag)
   local m = manifests[key]
   if m and m.etag == etag then return m.stream end
-  local text = bucket:get(key)
-  local ok, t = pcall(function() return require("json").decode(text) end)
-  if not ok or type(t) ~= "table" then return nil end
-  local tag = key:match(MANIFEST)
-  local stream, off = {chunks = {}}, 0
-  for i, size in ipairs(t.sizes or {}) do
-    stream.chunks[i] = {key = ("%s-%010d"):format(tag, i - 1), off = off, size = size}
-    off = off + size
+  local ok, t = pcall(function() return json.decode(bucket:get(key)) end)
+  local stream
+  if ok and type(t) == "table" and t.format == "s3pipe/1" and type(t.sizes) == "table" then
+    local tag = key:match(MANIFEST)
+    local off = 0
+    stream = {chunks = {}}
+    for i, size in ipairs(t.sizes) do
+      stream.chunks[i] = {key = ("%s-%010d"):format(tag, t.first + i - 1), off = off, size = size}
+      off = off + size
+    end
+    stream.size = off
+    if #t.sizes ~= t.count or off ~= t.size then stream = nil end
   end
-  stream.size = off
   manifests[key] = {etag = etag, stream = stream}
   return stream
 end
@@ -86,7 +95,7 @@ local function load_listing(dir)
   for tag, m in pairs(streams) do
     local st = read_manifest(m.key, m.etag)
     if st then
-      entries[tag .. ".manifest"] = nil
+      entries[tag .. ".s3pipe.json"] = nil
       for name in pairs(entries) do
         local t = name:match(CHUNK)
         if t == tag then entries[name] = nil end
@@ -244,7 +253,12 @@ local m = fuse.mount(opts.mountpoint, {
     return {entry = e, next = 0}
   end,
   read = read,
-}, {read_only = true, fsname = "s3fs:" .. opts.bucket, debug = opts.debug})
+}, {
+  read_only = true, fsname = "s3fs:" .. opts.bucket, debug = opts.debug,
+  -- The kernel may trust attributes as long as we trust listings; without
+  -- this it would ask getattr before every read().
+  cache = {attr = opts.ttl, entry = opts.ttl},
+})
 
 io.stderr:write(("s3fs: bucket %s mounted on %s; Ctrl-C to unmount\n"):format(opts.bucket, m:mountpoint()))
 m:serve()

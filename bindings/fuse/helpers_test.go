@@ -229,7 +229,7 @@ func (s *script) path(p string) string { return filepath.Join(s.dir, p) }
 // Go's runtime waits on it, and the test would hang.
 func sh(t testing.TB, dir, line string) string {
 	t.Helper()
-	cmd := exec.Command("sh", "-c", "cd '"+dir+"' && "+line)
+	cmd := exec.Command("sh", "-c", "cd '"+dir+"' && {\n"+line+"\n}")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s: %v\n%s", line, err, out)
