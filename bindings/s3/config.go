@@ -270,3 +270,34 @@ func newRetryer(retries int) aws.Retryer {
 		}))
 	})
 }
+
+// Server is a store started for a script (s3.server): its own directory,
+// address and random keys.
+type Server struct {
+	srv    *store.Server
+	ak, sk string
+}
+
+// StartServer starts a store over dir listening on addr (loopback).
+func StartServer(dir, addr string) (*Server, error) {
+	s := &Server{ak: randomKey(10), sk: randomKey(20)}
+	srv, err := store.Start(store.Options{Dir: dir, Addr: addr, AccessKey: s.ak, SecretKey: s.sk, Region: "us-east-1"})
+	if err != nil {
+		return nil, err
+	}
+	s.srv = srv
+	return s, nil
+}
+
+func (s *Server) String() string { return "s3.server(" + s.srv.URL() + ")" }
+
+// URL is the server's endpoint.
+func (s *Server) URL() string { return s.srv.URL() }
+
+// Client returns a client of the server.
+func (s *Server) Client() *Client {
+	return NewClient(Config{Endpoint: s.srv.URL(), AccessKey: s.ak, SecretKey: s.sk, Region: "us-east-1", Retries: -1})
+}
+
+// Close stops the server.
+func (s *Server) Close() error { return s.srv.Close() }

@@ -56,13 +56,20 @@ func awsEnv(t testing.TB, endpoint string) {
 	t.Setenv("XDG_DATA_HOME", home+"/data")
 	for _, v := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3",
 		"AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_MAX_ATTEMPTS"} {
-		t.Setenv(v, "")
+		unsetenv(t, v)
 	}
 	t.Setenv("AWS_ENDPOINT_URL", endpoint)
 	t.Setenv("AWS_ACCESS_KEY_ID", testAK)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", testSK)
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("GOS3LUA_BUCKET", testBucket)
+}
+
+// unsetenv removes v for the test (aws-cli takes AWS_PROFILE="" for a
+// profile named ""); t.Setenv restores it afterwards.
+func unsetenv(t testing.TB, v string) {
+	t.Setenv(v, "")
+	os.Unsetenv(v)
 }
 
 // testClient is a Go client on endpoint with testBucket created.

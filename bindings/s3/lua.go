@@ -17,17 +17,68 @@ import (
 const (
 	clientClass = "s3.client"
 	bucketClass = "s3.bucket"
+	serverClass = "s3.server"
 )
 
+// defaultClient is the client of the module functions, per Lua state.
 func defaultClient(L *lua.LState) *Client {
 	if ud, ok := L.G.Registry.RawGetString("s3.default").(*lua.LUserData); ok {
 		return ud.Value.(*Client)
 	}
 	c := NewClient(Config{Retries: -1})
-	ud := L.NewUserData()
-	ud.Value = c
-	L.G.Registry.RawSetString("s3.default", ud)
+	L.G.Registry.RawSetString("s3.default", host.NewObject(L, clientClass, c))
 	return c
+}
+
+// s3.use(client) makes client the default of the module functions (and so
+// of scripts run in this state); it returns the previous default.
+func luaUse(L *lua.LState) int {
+	host.Check[*Client](L, 1, clientClass)
+	prev := defaultClient(L)
+	L.G.Registry.RawSetString("s3.default", L.Get(1))
+	L.Push(host.NewObject(L, clientClass, prev))
+	return 1
+}
+
+// s3.server{dir=, addr=} starts a store of its own on loopback (random
+// keys): for tests, or to serve a directory to other tools for a while.
+func luaServer(L *lua.LState) int {
+	o := opts{L, host.OptTable(L, 1), 1}
+	dir, addr := o.str("dir"), o.str("addr")
+	if dir == "" {
+		L.ArgError(1, "dir: a directory is required")
+	}
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	return host.Go(L, func(ctx context.Context) (host.Push, error) {
+		s, err := StartServer(dir, addr)
+		if err != nil {
+			return nil, host.Wrap("s3: server", err)
+		}
+		return func(L *lua.LState) int { L.Push(host.NewObject(L, serverClass, s)); return 1 }, nil
+	})
+}
+
+func checkServer(L *lua.LState) *Server { return host.Check[*Server](L, 1, serverClass) }
+
+func serverURL(L *lua.LState) int {
+	L.Push(lua.LString(checkServer(L).URL()))
+	return 1
+}
+
+// client() → a client of this server (path-style, its keys).
+func serverClient(L *lua.LState) int {
+	s := checkServer(L)
+	L.Push(host.NewObject(L, clientClass, s.Client()))
+	return 1
+}
+
+func serverClose(L *lua.LState) int {
+	s := checkServer(L)
+	return host.Go(L, func(ctx context.Context) (host.Push, error) {
+		return nil, s.Close()
+	})
 }
 
 func checkClient(L *lua.LState) *Client { return host.Check[*Client](L, 1, clientClass) }

@@ -21,6 +21,8 @@ var moduleFuncs = map[string]lua.LGFunction{
 	"create_bucket": func(L *lua.LState) int { return clientCreate(L, defaultClient(L), 1) },
 	"delete_bucket": func(L *lua.LState) int { return clientDelete(L, defaultClient(L), 1) },
 	"bucket":        func(L *lua.LState) int { return clientBucket(L, defaultClient(L), 1) },
+	"use":           luaUse,    // use(client) → the previous default client
+	"server":        luaServer, // server{dir=, addr=}: a store of its own (tests, tools)
 }
 
 var clientMethods = map[string]lua.LGFunction{
@@ -49,8 +51,15 @@ var bucketMethods = map[string]lua.LGFunction{
 	"cat":         bucketCat,
 }
 
+var serverMethods = map[string]lua.LGFunction{
+	"url":    serverURL,
+	"client": serverClient,
+	"close":  serverClose,
+}
+
 // Loader is require("s3").
 func Loader(L *lua.LState) int {
+	host.NewClass(L, serverClass, serverMethods)
 	host.NewClass(L, clientClass, clientMethods)
 	host.NewClass(L, bucketClass, bucketMethods)
 	L.Push(host.Module(L, moduleFuncs))
