@@ -6,7 +6,9 @@
 # Needs: hyperfine lua-busted perl (Debian). Prints medians and ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=bench/out/test; rm -rf $out; mkdir -p $out/g $out/b
+# Generated files go outside the repository (inside it, `gos3lua test` at
+# the root would find them).
+out=${TMPDIR:-/tmp}/gos3lua-bench-test; rm -rf $out; mkdir -p $out/g $out/b
 go build -o $out/gos3lua ./cmd/gos3lua
 runs=${RUNS:-5}
 
@@ -51,11 +53,13 @@ hyperfine -N --warmup 1 --runs $runs --export-json $out/test.json \
   "$out/gos3lua test -j 2 $out/g" \
   "busted -o TAP $out/b" \
   "prove -j 2 --exec $out/gos3lua -r --ext .lua $out/g" >/dev/null
-python3 - $out/test.json <<'PY'
+python3 - $out/test.json $out <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
 g = r[0]["median"]
 for x in r:
-    print(f'{x["command"].split(" /")[0].split(" bench/")[0]:<48} {x["median"]:7.2f} s  (user {x["user"]:6.2f} s)  {x["median"]/g:5.2f}x gos3lua test')
-print(f'gos3lua test / busted = {g / r[1]["median"]:.2f} (target <= 0.5)')
+    name = x["command"].replace(sys.argv[2] + "/", "")
+    print(f'{name:<52} median {x["median"]:7.2f} s  (min {x["min"]:6.2f}, max {x["max"]:6.2f})  user {x["user"]:6.2f} s  sys {x["system"]:5.2f} s  {x["median"]/g:5.2f}x')
+b = r[1]
+print(f'gos3lua test / busted: wall (median) {g / b["median"]:.2f}, CPU (user+sys) {(r[0]["user"] + r[0]["system"]) / (b["user"] + b["system"]):.2f}  (target <= 0.5)')
 PY

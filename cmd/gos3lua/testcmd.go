@@ -36,6 +36,10 @@ options:
   --timeout S       fail a file that runs longer than S seconds (default 120; 0: none)
   --doc             also run "-- >>> expr" examples in comments of every .lua file
   --allow-empty     exit 0 when no test ran
+
+A test file run as a script (gos3lua foo_test.lua [--timeout S] [--run P])
+prints TAP for that file, so Perl's harness can run a suite:
+  prove -j 4 --exec gos3lua -r --ext _test.lua DIR
 `
 
 // parseTestArgs reads the flags of `gos3lua test` anywhere among the paths.
