@@ -53,11 +53,12 @@ func serveMain(args []string) int {
 
 // serve runs `gos3lua serve ARGS` until stop delivers.
 func serve(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		fmt.Fprint(stderr, serveUsage)
-		if len(args) == 0 {
-			return 2
-		}
+		return 2
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, serveUsage)
 		return 0
 	}
 	if args[0] != "s3" {
@@ -74,7 +75,7 @@ func serve(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) int {
 	verbose := fl.Bool("v", false, "")
 	if err := fl.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stderr, serveUsage)
+			fmt.Fprint(stdout, serveUsage)
 			return 0
 		}
 		fmt.Fprintf(stderr, "gos3lua serve s3: %v\n%s", err, serveUsage)
