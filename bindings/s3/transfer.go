@@ -386,7 +386,7 @@ func (b *Bucket) Split(ctx context.Context, r io.Reader, format string, first in
 		return Result{}, host.Errorf("EINVAL", "s3: split: chunk size must be positive")
 	}
 	h := sha256.New()
-	var res Result
+	res := Result{Sizes: []int64{}}
 	g := newGroup(ctx, o.concurrency())
 	// The buffers are the slots: a chunk is read only into a free one.
 	for i := first; ; i++ {
@@ -614,21 +614,25 @@ func (b *Bucket) fetchOrdered(ctx context.Context, api *s3.Client, pieces []piec
 		if err != nil {
 			break
 		}
-		if _, werr := w.Write(s.buf); werr != nil {
+		buf := s.buf
+		s.buf = nil // from here on the hasher (or this loop) owns it
+		if _, werr := w.Write(buf); werr != nil {
 			err = host.Wrap("s3: writing "+pieces[i].key, werr)
-			putBuf(s.buf)
+			putBuf(buf)
 			<-g.sem
 			break
 		}
-		sizes = append(sizes, int64(len(s.buf)))
-		total += int64(len(s.buf))
-		hch <- s.buf
+		sizes = append(sizes, int64(len(buf)))
+		total += int64(len(buf))
+		hch <- buf
 	}
 	close(hch)
 	<-hdone
 	if err != nil {
 		g.fail(err)
-		// Drain what is still in flight so buffers and slots are released.
+		// Release the buffers of pieces fetched but never written (each
+		// buffer goes back to the pool once: a second Put would hand it
+		// to two transfers at the same time).
 		go func() {
 			g.wg.Wait()
 			for _, s := range slots {

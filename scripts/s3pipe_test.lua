@@ -1,0 +1,166 @@
+-- Tests of s3pipe.lua: the script runs in this process against a store of
+-- its own (s3.server) on loopback (`gos3lua test scripts/s3pipe_test.lua`).
+-- Killing a writer half-way is tested from Go (bindings/s3/scripts_test.go).
+local test = require("test")
+local s3 = require("s3")
+local fs = require("fs")
+local json = require("json")
+
+local here = debug.getinfo(1, "S").source:gsub("^@", ""):match("^(.*)/[^/]*$") or "."
+
+-- run(t, stdin_data, args...) → stdout, stderr, exit status: the script as a
+-- function of this task, with its own arg, io.stdin/stdout/stderr, print
+-- and os.exit.
+local function run(t, input, ...)
+  local chunk = assert(loadfile(here .. "/s3pipe.lua"))
+  local dir = t:tmpdir()
+  fs.write(dir .. "/in", input or "")
+  local stdin, stdout = fs.open(dir .. "/in", "r"), fs.open(dir .. "/out", "w")
+  local out, err, EXIT = {}, {}, {}
+  local env = setmetatable({
+    print = function(...)
+      local parts = {}
+      for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
+      stdout:write(table.concat(parts, "\t"), "\n")
+    end,
+    io = setmetatable({stdin = stdin, stdout = stdout,
+      stderr = {write = function(self, ...) for _, s in ipairs({...}) do err[#err + 1] = tostring(s) end return self end}},
+      {__index = io}),
+    os = setmetatable({exit = function(code) EXIT.code = code or 0; error(EXIT, 0) end}, {__index = os}),
+  }, {__index = _G})
+  setfenv(chunk, env)
+  local saved = _G.arg
+  _G.arg = {[0] = "s3pipe.lua", ...}
+  local ok, e = pcall(chunk, ...)
+  _G.arg = saved
+  stdin:close()
+  stdout:close()
+  if not ok and e ~= EXIT then error(e, 0) end
+  return fs.read(dir .. "/out"), table.concat(err), ok and 0 or EXIT.code
+end
+
+local function setup(t)
+  local srv = s3.server{dir = t:tmpdir()}
+  t:cleanup(function() srv:close() end)
+  local previous = s3.use(srv:client())
+  t:cleanup(function() s3.use(previous) end)
+  s3.create_bucket("pipes")
+  return s3.bucket("pipes")
+end
+
+local function bytes(n, seed)
+  local parts, x = {}, seed or 7
+  for i = 1, n do
+    x = (x * 1103515245 + 12345) % 2147483648
+    parts[i] = string.char(x % 256)
+  end
+  return table.concat(parts)
+end
+
+local function keys(b, prefix)
+  local list = {}
+  for o in b:list{prefix = prefix} do list[#list + 1] = o.key end
+  return list
+end
+
+test("-w then -r gives the stream back byte for byte; the manifest says what it holds", function(t)
+  local b = setup(t)
+  local data = bytes(300000)
+  local _, err, code = run(t, data, "-b", "pipes", "-w", "-t", "bob", "--chunk-size", "64K")
+  t:eq(code, 0, err)
+  local out, _, code2 = run(t, nil, "-b", "pipes", "-r", "-t", "bob")
+  t:eq(code2, 0)
+  t:ok(out == data, "same bytes")
+  t:eq(keys(b, "bob"), {"bob-0000000000", "bob-0000000001", "bob-0000000002", "bob-0000000003", "bob-0000000004", "bob.s3pipe.json"})
+  local m = json.decode(b:get("bob.s3pipe.json"))
+  t:eq(m.count, 5)
+  t:eq(m.size, 300000)
+  t:eq(m.sizes, {65536, 65536, 65536, 65536, 37856})
+  t:eq(m.sha256, require("hash").sha256(data))
+end)
+
+test("a stream of 1,500 chunks spans list pages: written, read, rewritten, cleaned up", function(t)
+  local b = setup(t)
+  local data = bytes(1500 * 64 + 10)
+  local _, err, code = run(t, data, "-b", "pipes", "-w", "-t", "many", "--chunk-size", "64", "-j", "32")
+  t:eq(code, 0, err)
+  t:eq(#keys(b, "many-"), 1501)
+  local out = run(t, nil, "-b", "pipes", "-r", "-t", "many")
+  t:ok(out == data, "1,501 chunks read back in order")
+  -- Rewrite: the new chunks are numbered after the old; the old are gone.
+  local small = bytes(200, 3)
+  _, err, code = run(t, small, "-b", "pipes", "-w", "-t", "many", "--chunk-size", "64")
+  t:eq(code, 0, err)
+  t:eq(keys(b, "many-"), {"many-0000001501", "many-0000001502", "many-0000001503", "many-0000001504"})
+  t:ok(run(t, nil, "-b", "pipes", "-r", "-t", "many") == small, "rewritten stream")
+end)
+
+test("an empty stream is a manifest with no chunks", function(t)
+  local b = setup(t)
+  local _, _, code = run(t, "", "-b", "pipes", "-w", "-t", "empty")
+  t:eq(code, 0)
+  t:eq(keys(b, "empty"), {"empty.s3pipe.json"})
+  local out, _, code2 = run(t, nil, "-b", "pipes", "-r", "-t", "empty")
+  t:eq({out, code2}, {"", 0})
+end)
+
+test("an incomplete or corrupt stream: exit 1 and a clear message", function(t)
+  local b = setup(t)
+  run(t, bytes(1000), "-b", "pipes", "-w", "-t", "x", "--chunk-size", "100")
+  b:delete("x-0000000004")
+  local _, err, code = run(t, nil, "-b", "pipes", "-r", "-t", "x")
+  t:eq(code, 1)
+  t:match(err, 'stream "x" is incomplete: chunk x%-0000000004 is missing')
+  b:put("x-0000000004", string.rep("z", 100))
+  _, err, code = run(t, nil, "-b", "pipes", "-r", "-t", "x")
+  t:eq(code, 1)
+  t:match(err, 'stream "x" is corrupt: sha256')
+  b:put("x-0000000004", "short")
+  _, err, code = run(t, nil, "-b", "pipes", "-r", "-t", "x")
+  t:match(err, "chunk x%-0000000004 has 5 bytes, the manifest says 100")
+  _, err, code = run(t, nil, "-b", "pipes", "-r", "-t", "never")
+  t:eq(code, 1)
+  t:match(err, 'no stream "never"')
+end)
+
+test("a write that never finished is not a stream, and does not hide the old one", function(t)
+  local b = setup(t)
+  local old = bytes(500, 11)
+  run(t, old, "-b", "pipes", "-w", "-t", "bob", "--chunk-size", "100")
+  -- What a killed writer leaves: chunks after the old ones, no new manifest.
+  for i = 5, 9 do b:put(string.format("bob-%010d", i), "garbage") end
+  local out, err = run(t, nil, "-b", "pipes", "-r", "-t", "bob")
+  t:eq(#out, #old, err)
+  t:ok(out == old, "old stream intact")
+  run(t, "new", "-b", "pipes", "-w", "-t", "bob", "--chunk-size", "100")
+  t:eq(keys(b, "bob-"), {"bob-0000000005"})
+  t:eq(run(t, nil, "-b", "pipes", "-r", "-t", "bob"), "new")
+end)
+
+test("-l lists streams; -d deletes one and not its neighbours", function(t)
+  local b = setup(t)
+  run(t, bytes(10), "-b", "pipes", "-w", "-t", "a", "--chunk-size", "4")
+  run(t, bytes(20), "-b", "pipes", "-w", "-t", "a-b")
+  run(t, bytes(30), "-b", "pipes", "-w", "-t", "dir/c")
+  local out = run(t, nil, "-b", "pipes", "-l")
+  t:match(out, "^TAG")
+  t:match(out, "\na +10 +3 ")
+  t:match(out, "\na%-b +20 +1 ")
+  t:match(out, "\ndir/c +30 +1 ")
+  local _, err, code = run(t, nil, "-b", "pipes", "-d", "-t", "a")
+  t:eq(code, 0, err)
+  t:eq(keys(b, "a"), {"a-b-0000000000", "a-b.s3pipe.json"})
+  _, err, code = run(t, nil, "-b", "pipes", "-d", "-t", "a")
+  t:eq(code, 1)
+  t:match(err, 'no stream "a"')
+end)
+
+test("bad usage exits 2", function(t)
+  setup(t)
+  local _, err, code = run(t, nil, "-b", "pipes", "-t", "x")
+  t:eq(code, 2)
+  t:match(err, "exactly one of")
+  _, err, code = run(t, nil, "-b", "pipes", "-r")
+  t:eq(code, 2)
+  t:match(err, "-t TAG is required")
+end)
