@@ -111,7 +111,9 @@ func decodeSeg(n string) (string, bool) {
 		b.WriteByte(v[0])
 		i += 2
 	}
-	return b.String(), true
+	// Only the one spelling encodeSeg produces names an object, so that
+	// what a listing shows is what a GET finds.
+	return b.String(), encodeSeg(b.String()) == n
 }
 
 func isHex(c byte) bool {

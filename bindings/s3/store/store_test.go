@@ -927,3 +927,22 @@ func TestSDKFromEnvironment(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+func TestSegmentEncoding(t *testing.T) {
+	for _, tc := range []struct{ seg, name string }{
+		{"", "%"}, {".", "%2E"}, {"..", "%2E%2E"}, {"...", "..."}, {"a%b", "a%25b"}, {"%", "%25"},
+		{"tab\t", "tab%09"}, {"é ü", "é ü"}, {".%m.x", ".%25m.x"}, {".%self", ".%25self"},
+	} {
+		if got := encodeSeg(tc.seg); got != tc.name {
+			t.Errorf("encode %q: %q, want %q", tc.seg, got, tc.name)
+		}
+		if got, ok := decodeSeg(tc.name); !ok || got != tc.seg {
+			t.Errorf("decode %q: %q %v", tc.name, got, ok)
+		}
+	}
+	for _, bad := range []string{"%2e", "%zz", "a%", "%25%", ".", "..", "%41"} {
+		if got, ok := decodeSeg(bad); ok {
+			t.Errorf("decode %q accepted as %q", bad, got)
+		}
+	}
+}
