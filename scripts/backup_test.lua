@@ -1,5 +1,6 @@
--- Tests of backup.lua and restore.lua together: the scripts run in this
--- process against a store of their own (s3.server) on loopback.
+-- Tests of backup.lua (with restore.lua to check what it stored): the
+-- scripts run in this process against a store of their own (s3.server) on
+-- loopback. restore_test.lua has restore's own cases.
 local test = require("test")
 local s3 = require("s3")
 local fs = require("fs")
@@ -163,72 +164,4 @@ test("several trees, two with the same base name", function(t)
   run("restore.lua", "-b", "backups", "latest", dest)
   t:eq(fs.read(dest .. "/data/x"), "one")
   t:eq(fs.read(dest .. "/data-2/x"), "two")
-end)
-
-test("restore --list, a named snapshot, --only", function(t)
-  setup(t)
-  local src = t:tmpdir() .. "/tree"
-  tricky_tree(src)
-  run("backup.lua", "-b", "backups", src)
-  fs.write(src .. "/empty", "not any more")
-  run("backup.lua", "-b", "backups", src)
-  local out = run("restore.lua", "-b", "backups", "--list")
-  local names = {}
-  for name in out:gmatch("(%d+%-%d+[%-%d]*) ") do names[#names + 1] = name end
-  t:eq(#names, 2, out)
-  t:match(out, "5 files")
-  local dest = t:tmpdir()
-  local _, err, code = run("restore.lua", "-b", "backups", names[1], dest)
-  t:eq(code, 0, err)
-  t:eq(fs.read(dest .. "/tree/empty"), "", "the first snapshot's content")
-  local only = t:tmpdir()
-  run("restore.lua", "-b", "backups", "--only", "tree/a", names[2], only)
-  t:ok(fs.exists(only .. "/tree/a/b/c/deep.txt"))
-  t:ok(not fs.exists(only .. "/tree/private"), "outside --only")
-  _, err, code = run("restore.lua", "-b", "backups", "19990101-000000", only)
-  t:eq(code, 1)
-  t:match(err, "no snapshot 19990101%-000000")
-end)
-
--- A hostile or damaged manifest: nothing may be written outside DEST.
-test("restore refuses paths that would land outside DEST, and content that does not match", function(t)
-  local b = setup(t)
-  local root = t:tmpdir()
-  local dest, outside = root .. "/dest", root .. "/outside"
-  fs.mkdir(dest); fs.mkdir(outside)
-  fs.symlink(outside, dest .. "/pre") -- already in DEST, pointing out
-  b:put("data/good", "good")
-  b:put("data/evil", "evil")
-  local sha = require("hash").sha256
-  local function file(p, key, content)
-    return {path = p, type = "file", size = #content, mode = 420, mtime = 1e9, key = key, sha256 = sha(content)}
-  end
-  local entries = {
-    {path = "t", type = "dir", mode = 493, mtime = 1e9},
-    file("t/good", "data/good", "good"),
-    file("../evil", "data/evil", "evil"),
-    file("/tmp/evil-abs", "data/evil", "evil"),
-    file("t/../../evil2", "data/evil", "evil"),
-    file("t//x", "data/evil", "evil"),
-    {path = "t/ln", type = "link", link = outside},
-    file("t/ln/evil3", "data/evil", "evil"),
-    file("pre/evil4", "data/evil", "evil"),
-    file("t/bad-sum", "data/evil", "something else"),
-  }
-  b:put("backup/20000101-000000.manifest.json", json.encode{format = "gos3lua-backup/1", snapshot = "20000101-000000",
-    trees = {{name = "t"}}, entries = entries})
-  local out, err, code = run("restore.lua", "-b", "backups", "20000101-000000", dest)
-  t:eq(code, 1)
-  t:match(err, 'refusing "%.%./evil"')
-  t:match(err, 'refusing "/tmp/evil%-abs"')
-  t:match(err, 'refusing "t/%.%./%.%./evil2"')
-  t:match(err, "refusing t/ln/evil3: it is under the symlink t/ln")
-  t:match(err, "pre: it is a link, not a directory")
-  t:match(err, "t/bad%-sum: content does not match")
-  t:eq(fs.read(dest .. "/t/good"), "good")
-  t:eq(fs.readdir(outside), {}, "nothing written outside DEST")
-  t:ok(not fs.exists(root .. "/evil") and not fs.exists(root .. "/evil2") and not fs.exists("/tmp/evil-abs"))
-  t:ok(not fs.exists(dest .. "/t/bad-sum"), "a file that fails its check is not left behind")
-  t:eq(fs.readlink(dest .. "/t/ln"), outside, "the symlink itself is restored")
-  t:match(out, "failed")
 end)
