@@ -186,3 +186,28 @@ func TestAdventureFSOwnStory(t *testing.T) {
 		t.Errorf("broken story: %v %s", err, out)
 	}
 }
+
+// A run killed outright (SIGKILL) leaves its mount behind ("transport
+// endpoint is not connected"); the next mount on the directory clears it.
+func TestStaleMountCleared(t *testing.T) {
+	s := runScript(t, nil, "randomfs.lua")
+	s.cmd.Process.Kill()
+	<-s.exited
+	if _, err := os.Stat(s.dir); errnoOfErr(err) != syscall.ENOTCONN {
+		t.Fatalf("after SIGKILL: %v (want ENOTCONN)", err)
+	}
+	cmd := exec.Command(gos3lua(t), filepath.Join(repoRoot(), "scripts", "adventurefs.lua"), s.dir)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		forceUnmount(s.dir)
+	}()
+	waitFor(t, "the new mount", func() bool {
+		_, err := os.Stat(filepath.Join(s.dir, "story.txt"))
+		return err == nil
+	})
+}
