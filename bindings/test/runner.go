@@ -45,10 +45,10 @@ func (it Item) Name() string {
 
 // Summary is the outcome of a run.
 type Summary struct {
-	Files                    []*FileResult
-	Passed, Failed, Skipped  int
-	Duration                 time.Duration
-	Empty                    bool // no test ran
+	Files                   []*FileResult
+	Passed, Failed, Skipped int
+	Duration                time.Duration
+	Empty                   bool // no test ran
 }
 
 // ExitCode is 0 when nothing failed (and, unless allowEmpty, something

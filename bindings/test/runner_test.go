@@ -98,7 +98,7 @@ test("pass", function(t) t:ok(true) end)
 `, FileOptions{})
 	cases := []struct {
 		name, where, msg string
-		values         []string
+		values           []string
 	}{
 		{"eq", "x_test.lua:5", "t:eq: values differ: lists", []string{"expected: { 1, 3 }", "actual: { 1, 2 }"}},
 		{"ok", "x_test.lua:7", "t:ok: value is not truthy: present", []string{"actual: nil"}},
@@ -375,12 +375,12 @@ test("root", function(t) t:eq(require("shared").who, "root") end)`,
 
 func TestRunnerOutputFilterAndExit(t *testing.T) {
 	dir := files(t, map[string]string{
-		"a_test.lua":        `local test = require("test"); test("one", function(t) t:ok(true) end); test("two", function(t) t:skip("why") end)`,
-		"b/b_test.lua":      `local test = require("test"); test.describe("grp", function() test("x-y", function(t) t:eq(1, 2) end) end)`,
-		"b/none_test.lua":   `-- empty`,
+		"a_test.lua":         `local test = require("test"); test("one", function(t) t:ok(true) end); test("two", function(t) t:skip("why") end)`,
+		"b/b_test.lua":       `local test = require("test"); test.describe("grp", function() test("x-y", function(t) t:eq(1, 2) end) end)`,
+		"b/none_test.lua":    `-- empty`,
 		".hidden/h_test.lua": `error("hidden directories are skipped")`,
-		"c_test.lua.bak":    `error("not a test file")`,
-		"helper.lua":        `error("not a test file")`,
+		"c_test.lua.bak":     `error("not a test file")`,
+		"helper.lua":         `error("not a test file")`,
 	})
 	out, sum := runDir(t, dir, Options{})
 	for _, want := range []string{
@@ -583,9 +583,9 @@ function M.double(x)
 end
 return M
 `,
-		"plain.lua":   "-- no examples\nreturn {}\n",
-		"broken.lua":  "-- >>> 1\n-- 1\nerror('cannot load')\n",
-		"m_test.lua":  `local test = require("test"); test("t", function(t) t:ok(true) end)`,
+		"plain.lua":  "-- no examples\nreturn {}\n",
+		"broken.lua": "-- >>> 1\n-- 1\nerror('cannot load')\n",
+		"m_test.lua": `local test = require("test"); test("t", function(t) t:ok(true) end)`,
 	})
 	out, sum := runDir(t, dir, Options{Doc: true})
 	if !strings.Contains(out, "mod.lua (doc) ..... FAILED 2/11") {
