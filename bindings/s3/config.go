@@ -163,8 +163,8 @@ func (c *Client) API(ctx context.Context) (*s3.Client, error) {
 		tr.MaxIdleConns = 256
 		tr.MaxIdleConnsPerHost = 64
 		tr.ResponseHeaderTimeout = timeout
-		tr.WriteBufferSize = 256 << 10
-		tr.ReadBufferSize = 256 << 10
+		tr.WriteBufferSize = 64 << 10
+		tr.ReadBufferSize = 64 << 10
 		// Bodies are already compressed or binary; Go's transparent gzip
 		// would also hide Content-Length from ranged reads.
 		tr.DisableCompression = true

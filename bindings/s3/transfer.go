@@ -33,28 +33,51 @@ const (
 // ---- buffers ----
 
 // Part buffers are reused across transfers: a long upload allocates its
-// buffers once instead of churning the garbage collector.
-var pools sync.Map // int (capacity) -> *sync.Pool
+// buffers once instead of churning the garbage collector. A free list, not
+// a sync.Pool: the pool is emptied at every collection, and a fresh 10 MiB
+// buffer costs page faults and zeroing each time.
+var free struct {
+	sync.Mutex
+	lists map[int][][]byte // by capacity (a multiple of 1 MiB)
+	bytes int
+}
+
+// maxFree bounds what the free list keeps for later (beyond it, buffers go
+// to the garbage collector).
+const maxFree = 256 << 20
 
 func getBuf(n int) []byte {
-	c := (n + (1<<20 - 1)) &^ (1<<20 - 1) // round up to 1 MiB so sizes share pools
+	c := (n + (1<<20 - 1)) &^ (1<<20 - 1) // round up to 1 MiB so sizes share lists
 	if c == 0 {
 		c = 1 << 20
 	}
-	pi, _ := pools.LoadOrStore(c, &sync.Pool{})
-	if b, ok := pi.(*sync.Pool).Get().(*[]byte); ok {
-		return (*b)[:n]
+	free.Lock()
+	if l := free.lists[c]; len(l) > 0 {
+		b := l[len(l)-1]
+		free.lists[c] = l[:len(l)-1]
+		free.bytes -= c
+		free.Unlock()
+		return b[:n]
 	}
+	free.Unlock()
 	return make([]byte, n, c)
 }
 
 func putBuf(b []byte) {
-	if cap(b) == 0 || cap(b)&(1<<20-1) != 0 {
+	c := cap(b)
+	if c == 0 || c&(1<<20-1) != 0 {
 		return
 	}
-	pi, _ := pools.LoadOrStore(cap(b), &sync.Pool{})
-	b = b[:0]
-	pi.(*sync.Pool).Put(&b)
+	free.Lock()
+	defer free.Unlock()
+	if free.bytes+c > maxFree {
+		return
+	}
+	if free.lists == nil {
+		free.lists = map[int][][]byte{}
+	}
+	free.lists[c] = append(free.lists[c], b[:0])
+	free.bytes += c
 }
 
 func (o PutOptions) partSize() int64 {
