@@ -49,6 +49,13 @@ func (t *tapWriter) end(sum *Summary, o Options) {
 	} else {
 		fmt.Fprintf(&b, "1..%d\n", tests)
 	}
+	if t.prefixFile && tests == 0 {
+		b.WriteString("# no tests ran")
+		if !o.AllowEmpty {
+			b.WriteString(" (an empty run fails; --allow-empty makes it succeed)")
+		}
+		b.WriteString("\n")
+	}
 	if t.prefixFile {
 		fmt.Fprintf(&b, "# Files=%d, Tests=%d, %s\n", len(sum.Files), tests, fmtDuration(sum.Duration))
 		b.WriteString("# " + sum.Last() + "\n")
