@@ -28,6 +28,8 @@ local opts = args.parse{
     {nil, "read-ahead", type = "integer", default = 4, help = "blocks fetched ahead of a sequential reader"},
     {nil, "cache-size", type = "size", default = "256M", help = "bytes of file data kept in memory"},
     {nil, "no-streams", type = "boolean", help = "show s3pipe chunks and manifests as they are"},
+    {nil, "rw", type = "boolean", help = "let new files be written: each is stored as an s3pipe stream when closed"},
+    {nil, "chunk-size", type = "size", default = "10M", help = "with --rw: bytes per chunk of a written stream"},
     {"d", "debug", type = "boolean", help = "log one line per request"},
   },
   positional = {
@@ -134,10 +136,16 @@ local function split(path)
   return dir, name
 end
 
+-- added[dir][name]: what --rw made here that the bucket does not show
+-- yet: files being written, and directories (S3 has none until a key is
+-- under them).
+local added = {}
+
 local function entry(path)
   if path == "/" then return {type = "dir", mode = 493, mtime = started} end
   local dir, name = split(path)
-  return listing(dir)[name]
+  local a = added[dir]
+  return a and a[name] or listing(dir)[name]
 end
 
 -- ---- file data: blocks of ranged GETs, cached and fetched ahead ----
@@ -205,9 +213,12 @@ local function block_data(blk)
   return c.data or c.task:wait()
 end
 
+local read_pending -- with --rw, below
+
 local function read(path, size, offset, fh)
   local e = fh and fh.entry or entry(path)
   if not e or e.type ~= "file" then error(fuse.ENOENT) end
+  if e.pending then return read_pending(e, size, offset) end
   if offset >= e.size then return "" end
   size = math.min(size, e.size - offset)
   if fh then
@@ -238,23 +249,131 @@ end
 
 listing("/") -- a missing bucket or bad credentials fail here, not in every request
 
-local m = fuse.mount(opts.mountpoint, {
+local ops = {
   getattr = entry,
   readdir = function(path)
-    local list = {}
-    for name, e in pairs(listing(path)) do
+    local list, seen = {}, {}
+    for name, e in pairs(added[path] or {}) do
+      seen[name] = true
       list[#list + 1] = {name = name, type = e.type, mode = e.mode, size = e.size, mtime = e.mtime}
+    end
+    for name, e in pairs(listing(path)) do
+      if not seen[name] then
+        list[#list + 1] = {name = name, type = e.type, mode = e.mode, size = e.size, mtime = e.mtime}
+      end
     end
     return list
   end,
-  open = function(path)
+  open = function(path, flags)
     local e = entry(path)
     if not e then error(fuse.ENOENT) end
+    if flags % 4 ~= 0 and not e.pending then error(fuse.EROFS) end -- only new files are written
     return {entry = e, next = 0}
   end,
   read = read,
-}, {
-  read_only = true, fsname = "s3fs:" .. opts.bucket, debug = opts.debug,
+}
+
+-- ---- --rw: new files become s3pipe streams when closed ----
+-- A file being written lives in a temporary file; on close (flush) it is
+-- split into TAG-0000000000, ... and its manifest TAG.s3pipe.json is written
+-- last, as s3pipe.lua -w does, so a failed upload never shows as a file.
+if opts.rw then
+  local fs = require("fs")
+  local time = require("time")
+
+  -- lock(e, fn): one write, read or upload of a file at a time (each is a
+  -- seek then a suspending call on the shared temporary file).
+  local function lock(e, fn)
+    e.lock:send(true)
+    local ok, r = pcall(fn)
+    e.lock:recv()
+    if not ok then error(r, 0) end
+    return r
+  end
+
+  function read_pending(e, size, offset)
+    return lock(e, function()
+      e.file:seek("set", offset)
+      return e.file:read(size) or ""
+    end)
+  end
+
+  local function added_in(dir)
+    added[dir] = added[dir] or {}
+    return added[dir]
+  end
+
+  ops.create = function(path, mode)
+    local dir, name = split(path)
+    if name:match(MANIFEST) or name:match(CHUNK) then error(fuse.EINVAL) end
+    local tmp = fs.tmpdir("s3fs-")
+    local e = {type = "file", mode = 420, size = 0, mtime = os.time(), pending = true, dirty = true,
+      tmp = tmp, file = fs.open(tmp .. "/data", "w+"), lock = task.channel(1),
+      tag = prefix .. path:sub(2)}
+    added_in(dir)[name] = e
+    return {entry = e, next = 0}
+  end
+
+  ops.write = function(path, data, offset, fh)
+    local e = fh.entry
+    lock(e, function()
+      e.file:seek("set", offset)
+      e.file:write(data)
+    end)
+    e.size = math.max(e.size, offset + #data)
+    e.mtime, e.dirty = os.time(), true
+  end
+
+  ops.truncate = function(path, size)
+    local e = entry(path)
+    if not (e and e.pending and size == e.size) then error(fuse.EROFS) end
+  end
+
+  local function upload(e)
+    e.file:seek("set", 0)
+    local res = bucket:split(e.file, e.tag .. "-%010d", {chunk_size = opts.chunk_size})
+    bucket:put(e.tag .. ".s3pipe.json", json.encode{
+      format = "s3pipe/1", tag = e.tag, first = 0, count = res.count,
+      chunk_size = opts.chunk_size, size = res.size, sizes = json.array(res.sizes),
+      sha256 = res.sha256, created = time.format("!%Y-%m-%dT%H:%M:%SZ"),
+    }, {content_type = "application/json"})
+    -- Leftovers of an earlier write of this name that never finished.
+    local stale = {}
+    for obj in bucket:list{prefix = e.tag .. "-"} do
+      local n = obj.key:sub(#e.tag + 2)
+      if #n == 10 and n:match("^%d+$") and tonumber(n) >= res.count then stale[#stale + 1] = obj.key end
+    end
+    if #stale > 0 then bucket:delete_many(stale) end
+  end
+
+  ops.flush = function(path, fh)
+    local e = fh.entry
+    if not e.pending or not e.dirty then return end
+    lock(e, function() upload(e) end)
+    e.dirty = false
+  end
+
+  ops.release = function(path, fh)
+    local e = fh.entry
+    if not e.pending then return end
+    -- Uploaded (or failed, and close() said so): from now on the bucket
+    -- tells what there is.
+    local dir, name = split(path)
+    listings[dir] = nil
+    if added[dir] and added[dir][name] == e then added[dir][name] = nil end
+    e.pending = false
+    e.file:close()
+    fs.remove(e.tmp, {recursive = true})
+  end
+
+  ops.mkdir = function(path)
+    local dir, name = split(path)
+    added_in(dir)[name] = {type = "dir", mode = 493, mtime = os.time()}
+  end
+end
+
+local m = fuse.mount(opts.mountpoint, ops, {
+  read_only = not opts.rw, fsname = "s3fs:" .. opts.bucket, debug = opts.debug,
   -- The kernel may trust attributes as long as we trust listings; without
   -- this it would ask getattr before every read().
   cache = {attr = opts.ttl, entry = opts.ttl},

@@ -225,3 +225,34 @@ func hosttestNeed(t *testing.T) {
 	t.Helper()
 	hosttest.Need(t, "/dev/fuse")
 }
+
+// --rw: a new file is stored as an s3pipe stream when closed; s3pipe.lua
+// reads it back; existing objects stay read-only.
+func TestS3FSWrite(t *testing.T) {
+	hosttestNeed(t)
+	env := s3Server(t)
+	env = append(env, "GOS3LUA_BUCKET=rwbucket")
+	luaRun(t, env, nil, "-e", `local b = require("s3").bucket("rwbucket"); require("s3").create_bucket("rwbucket"); b:put("old.txt", "old\n")`)
+	data := randomData(t, 3<<20+777)
+	orig := filepath.Join(t.TempDir(), "orig")
+	os.WriteFile(orig, data, 0644)
+	s := runScript(t, env, "s3fs.lua", "--rw", "--chunk-size", "1M", "-b", "rwbucket")
+	sh(t, s.dir, "cp "+orig+" new.bin && mkdir -p sub/deeper && echo hello > sub/deeper/hi.txt")
+	sh(t, s.dir, "cmp new.bin "+orig)
+	if got := sh(t, s.dir, "cat sub/deeper/hi.txt; ls"); got != "hello\nnew.bin\nold.txt\nsub\n" {
+		t.Errorf("after writing: %q", got)
+	}
+	pipe := filepath.Join(repoRoot(), "scripts", "s3pipe.lua")
+	if got := luaRun(t, env, nil, pipe, "-r", "-t", "new.bin"); got != string(data) {
+		t.Errorf("s3pipe -r new.bin: %d bytes, not the %d written", len(got), len(data))
+	}
+	if got := luaRun(t, env, nil, pipe, "-r", "-t", "sub/deeper/hi.txt"); got != "hello\n" {
+		t.Errorf("s3pipe -r sub/deeper/hi.txt: %q", got)
+	}
+	_, err := os.OpenFile(s.path("old.txt"), os.O_WRONLY|os.O_APPEND, 0)
+	wantErrno(t, err, syscall.EROFS)
+	// A fresh mount sees the streams the first one wrote.
+	s2 := runScript(t, env, "s3fs.lua", "-b", "rwbucket")
+	sh(t, s2.dir, "cmp new.bin "+orig)
+	wantErrno(t, os.WriteFile(s2.path("more.txt"), []byte("x"), 0644), syscall.EROFS)
+}
