@@ -10,7 +10,9 @@
 -- its chunks; a stream whose write never finished (no manifest) shows as
 -- its chunk objects.
 -- Reads are ranged GETs of --block-size, cached (--cache-size) and fetched
--- ahead (--read-ahead blocks) when a file is read sequentially.
+-- ahead (--read-ahead blocks) when a file is read sequentially. With --rw,
+-- new files written through the mount are stored as s3pipe streams when
+-- closed (cp big.tar /mnt/backups/ then `s3pipe.lua -r -t big.tar` reads it).
 local args = require("args")
 local fuse = require("fuse")
 local s3 = require("s3")
