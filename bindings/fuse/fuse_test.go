@@ -487,3 +487,41 @@ func TestErrnoConstants(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// direct_io: a file whose size is not known in advance (size 0) still
+// reads to its end; cache: the kernel keeps attributes, so getattr is
+// asked once for repeated stats.
+func TestDirectIOAndCache(t *testing.T) {
+	f := serveLua(t, `
+local fuse = require("fuse")
+local mnt, log = ...
+local calls = 0
+local text = string.rep("generated on the fly\n", 5000)
+fuse.mount(mnt, {
+  getattr = function(path)
+    if path == "/" then return {type = "dir"} end
+    if path == "/calls" then calls = calls + 1; return {size = 0} end
+    if path == "/stream" then return {size = 0} end
+  end,
+  read = function(path, size, offset)
+    if path == "/calls" then
+      local s = tostring(calls) .. "\n"
+      return s:sub(offset + 1, offset + size)
+    end
+    return text:sub(offset + 1, offset + size)
+  end,
+}, {direct_io = true, cache = 30, log = log}):serve()
+`)
+	b, err := os.ReadFile(f.path("stream"))
+	if err != nil || string(b) != strings.Repeat("generated on the fly\n", 5000) {
+		t.Fatalf("direct_io read: %d bytes, %v", len(b), err)
+	}
+	for i := 0; i < 5; i++ {
+		if _, err := os.Stat(f.path("calls")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := sh(t, f.dir, "cat calls"); got != "1\n" {
+		t.Errorf("getattr calls with cache = 30: %q, want 1", got)
+	}
+}
