@@ -44,7 +44,7 @@ var free struct {
 
 // maxFree bounds what the free list keeps for later (beyond it, buffers go
 // to the garbage collector).
-const maxFree = 256 << 20
+const maxFree = 96 << 20
 
 func getBuf(n int) []byte {
 	c := (n + (1<<20 - 1)) &^ (1<<20 - 1) // round up to 1 MiB so sizes share lists
@@ -331,6 +331,25 @@ func (b *Bucket) PutFile(ctx context.Context, key, path string, o PutOptions) (R
 		return Result{}, host.Errorf("EINVAL", "s3: put_file %s: %s is not a regular file", key, path)
 	}
 	size := st.Size()
+	ps := o.partSize()
+	if size <= ps {
+		// One read into a reused buffer: hashed and sent from memory.
+		buf := getBuf(int(size))
+		defer putBuf(buf)
+		if _, err := io.ReadFull(f, buf); err != nil {
+			if err == io.ErrUnexpectedEOF || err == io.EOF {
+				err = fmt.Errorf("%s shrank while being read", path)
+			}
+			return Result{}, host.Wrap("s3: put_file "+key, err)
+		}
+		var sum string
+		if o.SHA256 {
+			s := sha256.Sum256(buf)
+			sum = hex.EncodeToString(s[:])
+		}
+		etag, err := b.putObject(ctx, api, key, bytes.NewReader(buf), size, o)
+		return Result{Size: size, ETag: etag, SHA256: sum, Parts: 1}, err
+	}
 	var sum string
 	if o.SHA256 {
 		// A second read of a file is served from the page cache.
@@ -339,11 +358,6 @@ func (b *Bucket) PutFile(ctx context.Context, key, path string, o PutOptions) (R
 			return Result{}, host.Wrap("s3: put_file "+key, err)
 		}
 		sum = hexSum(h)
-	}
-	ps := o.partSize()
-	if size <= ps {
-		etag, err := b.putObject(ctx, api, key, io.NewSectionReader(f, 0, size), size, o)
-		return Result{Size: size, ETag: etag, SHA256: sum, Parts: 1}, err
 	}
 	for size/ps >= maxParts {
 		ps *= 2
