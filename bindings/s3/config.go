@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	smithyauth "github.com/aws/smithy-go/auth"
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/gos3lua/gos3lua/bindings/s3/store"
@@ -259,8 +260,7 @@ func (r *cachedResolver) ResolveEndpoint(ctx context.Context, p s3.EndpointParam
 	e, ok := r.m[k]
 	r.mu.Unlock()
 	if ok {
-		e.Headers = e.Headers.Clone()
-		return e, nil
+		return cloneEndpoint(e), nil
 	}
 	e, err := r.next.ResolveEndpoint(ctx, p)
 	if err != nil {
@@ -268,11 +268,30 @@ func (r *cachedResolver) ResolveEndpoint(ctx context.Context, p s3.EndpointParam
 	}
 	r.mu.Lock()
 	if len(r.m) < 1000 {
-		r.m[k] = e
+		r.m[k] = cloneEndpoint(e)
 	}
 	r.mu.Unlock()
-	e.Headers = e.Headers.Clone()
 	return e, nil
+}
+
+// cloneEndpoint copies what the request pipeline writes into (headers,
+// properties and the auth options' property sets): each request gets its own.
+func cloneEndpoint(e smithyendpoints.Endpoint) smithyendpoints.Endpoint {
+	c := smithyendpoints.Endpoint{URI: e.URI, Headers: e.Headers.Clone()}
+	for k, v := range e.Properties.Values() {
+		if opts, ok := v.([]*smithyauth.Option); ok {
+			cp := make([]*smithyauth.Option, len(opts))
+			for i, o := range opts {
+				n := &smithyauth.Option{SchemeID: o.SchemeID}
+				n.IdentityProperties.SetAll(&o.IdentityProperties)
+				n.SignerProperties.SetAll(&o.SignerProperties)
+				cp[i] = n
+			}
+			v = cp
+		}
+		c.Properties.Set(k, v)
+	}
+	return c
 }
 
 // Close forgets the SDK client (and with it its connection pool); the
