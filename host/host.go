@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -71,6 +72,8 @@ type Host struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 
+	interruptErr *lua.LTable // raised by the VM in CPU-bound code after Cancel
+
 	closeMu sync.Mutex
 	closers []func()
 	closed  bool
@@ -113,6 +116,7 @@ func New(opts Options) *Host {
 	hostsMu.Lock()
 	hosts[L.G] = h
 	hostsMu.Unlock()
+	h.interruptErr = ErrorValue(L, &Error{Kind: "cancelled", Message: "cancelled"}).(*lua.LTable)
 	h.installPrelude()
 	h.installRequire()
 	h.installArgs()
@@ -130,6 +134,15 @@ func (h *Host) Cancel(cause error) {
 		cause = context.Canceled
 	}
 	h.cancel(cause)
+	// Stop CPU-bound Lua too: the patched VM raises InterruptValue at its
+	// next instruction. The value is written before the flag (atomic).
+	if atomic.LoadInt32(&h.L.G.Interrupt) == 0 {
+		// The table was made on the scheduler goroutine (New) and nothing
+		// reads it before the flag is set, so filling it in here is safe.
+		h.interruptErr.RawSetString("message", lua.LString(h.cancelledError(context.Canceled).Message))
+		h.L.G.InterruptValue = h.interruptErr
+		atomic.StoreInt32(&h.L.G.Interrupt, 1)
+	}
 	h.wakeup()
 }
 
@@ -260,6 +273,8 @@ func (h *Host) Renew() {
 		parent = context.Background()
 	}
 	h.ctx, h.cancel = context.WithCancelCause(parent)
+	atomic.StoreInt32(&h.L.G.Interrupt, 0)
+	h.interruptErr = ErrorValue(h.L, &Error{Kind: "cancelled", Message: "cancelled"}).(*lua.LTable)
 	h.sched.ctxSeen = false
 	h.sched.exited = false
 }

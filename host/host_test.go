@@ -40,6 +40,12 @@ func init() {
 					return nil, ctx.Err()
 				})
 			},
+			// stream(n) → a stream of n bytes
+			"stream": func(L *lua.LState) int {
+				n := L.CheckInt(1)
+				L.Push(host.NewStream(L, "probe", strings.NewReader(strings.Repeat("x", n)), nil, nil))
+				return 1
+			},
 			"count": func(L *lua.LState) int {
 				L.CheckTable(1)
 				L.Push(lua.LNumber(42))
@@ -137,6 +143,26 @@ func TestScheduler(t *testing.T) {
 		{"bad argument names the function", `
 			local ok, e = pcall(require("probe").count, 5)
 			assert(e:match("bad argument #1 to 'count' %(table expected, got number%)"), e)`, ""},
+		{"host calls where a task cannot be suspended run in place", `
+			local task, echo = require("task"), require("probe").echo
+			local a = {3, 1, 2}
+			table.sort(a, function(x, y) task.sleep(0) return echo(x) < echo(y) end)
+			assert(a[1] == 1 and a[3] == 3)
+			assert(("ab"):gsub(".", function(c) return echo(c):upper() end) == "AB")
+			local m = setmetatable({}, {__index = function(_, k) return echo(k) .. "!" end})
+			assert(m.x == "x!")
+			local n = 0
+			for v in function(_, last) last = (last or 0) + 1 if last <= 3 then local ok, r = pcall(echo, last) return r end end do n = n + v end
+			assert(n == 6, n)
+			local ch = task.channel()
+			local ok, e = pcall(function() for x in function() return ch:recv() end do end end)
+			assert(not ok and e:match("cannot wait here"), e)`, ""},
+		{"tasks reading one stream get whole reads", `
+			local task, s = require("task"), require("probe").stream(1000000)
+			local p, total = task.pool(4), 0
+			for i = 1, 4 do p:spawn(function() while true do local d = s:read(997) if not d then return end total = total + #d end end) end
+			p:wait()
+			assert(total == 1000000, total)`, ""},
 		{"uncaught error", `local x = nil
 			return x.field`, "t.lua:2:"},
 		{"deadlock is detected", `local ch = require("task").channel() ch:recv()`, "deadlock"},
@@ -194,6 +220,29 @@ func TestCancelMidCall(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("cancellation took %v", d)
+	}
+}
+
+func TestCancelStopsCPUBoundLua(t *testing.T) {
+	h := host.New(host.Options{})
+	defer h.Close()
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		h.Cancel(errors.New("interrupt"))
+	}()
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.RunString(`local n = 0 while true do pcall(function() n = n + 1 end) end`, "t.lua")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		var le *host.LuaError
+		if !errors.As(err, &le) || le.Kind() != "cancelled" {
+			t.Fatalf("got %v, want a cancelled error", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a CPU-bound loop was not stopped by Cancel")
 	}
 }
 

@@ -236,7 +236,7 @@ func where(L *lua.LState) string {
 }
 
 func hiddenSource(src string) bool {
-	return src == "prelude" || src == "stub" || src == "[G]"
+	return src == "prelude" || src == "stub" || src == "[G]" || strings.HasPrefix(src, "host:")
 }
 
 // Traceback renders L's Lua stack from level, without the host's own frames.
@@ -302,10 +302,60 @@ func Go(L *lua.LState, work Work) int {
 		L.RaiseError("this function suspends its task and can only be called from a task (the main chunk, task.spawn, a test)")
 	}
 	if h.ctx.Err() != nil {
-		return Raise(L, &Error{Kind: "cancelled", Message: "cancelled: " + context.Cause(h.ctx).Error(), Err: h.ctx.Err()})
+		return Raise(L, h.cancelledError(h.ctx.Err()))
+	}
+	if !s.canYield(L) {
+		// Inside a generic-for iterator, a metamethod or a sort/gsub
+		// callback the task cannot be suspended: run the work in place
+		// (other tasks wait) rather than fail.
+		push, err := runWork(h.ctx, work)
+		if err != nil {
+			return Raise(L, s.normalize(err))
+		}
+		if push == nil {
+			return 0
+		}
+		return push(L)
 	}
 	s.pending = work
 	return L.Yield(s.hostMarker)
+}
+
+// canYield reports whether L, and every coroutine between it and the
+// running task, can be suspended (none is inside a nested Go→Lua call).
+func (s *sched) canYield(L *lua.LState) bool {
+	top := s.current.co
+	for th := L; th != nil; th = th.Parent {
+		if th.NestedCalls > 0 {
+			return false
+		}
+		if th == top {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Host) cancelledError(err error) *Error {
+	return &Error{Kind: "cancelled", Message: "cancelled: " + context.Cause(h.ctx).Error(), Err: err}
+}
+
+// runWork runs work on its own goroutine and waits for it, turning a Go
+// panic into an error (one line; the stack goes to stderr).
+func runWork(ctx context.Context, work Work) (push Push, err error) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() {
+			if r := recover(); r != nil {
+				fmt.Fprintf(os.Stderr, "gos3lua: internal error (Go panic): %v\n%s", r, debug.Stack())
+				err = fmt.Errorf("internal error (Go panic): %v", r)
+			}
+		}()
+		push, err = work(ctx)
+	}()
+	<-done
+	return push, err
 }
 
 // Sleep suspends the calling task for d (cancellable).
@@ -333,7 +383,10 @@ func Park(L *lua.LState) int {
 		L.RaiseError("this function suspends its task and can only be called from a task")
 	}
 	if s.h.ctx.Err() != nil {
-		return Raise(L, &Error{Kind: "cancelled", Message: "cancelled: " + context.Cause(s.h.ctx).Error()})
+		return Raise(L, s.h.cancelledError(s.h.ctx.Err()))
+	}
+	if !s.canYield(L) {
+		L.RaiseError("cannot wait here: a task cannot be suspended inside a generic-for iterator, a metamethod or a sort/gsub callback")
 	}
 	s.parking = true
 	return L.Yield(s.hostMarker)
@@ -565,16 +618,7 @@ func (s *sched) start(t *Task, w Work) {
 	s.inflight++
 	h := s.h
 	go func() {
-		var push Push
-		var err error
-		func() {
-			defer func() {
-				if r := recover(); r != nil {
-					err = fmt.Errorf("internal error (Go panic): %v\n%s", r, debug.Stack())
-				}
-			}()
-			push, err = w(h.ctx)
-		}()
+		push, err := runWorkHere(h.ctx, w)
 		s.events <- func() {
 			s.inflight--
 			s.complete(t, push, err)
@@ -582,16 +626,34 @@ func (s *sched) start(t *Task, w Work) {
 	}()
 }
 
+// runWorkHere runs work on the calling goroutine, turning a Go panic into
+// a one-line error (the stack goes to stderr).
+func runWorkHere(ctx context.Context, work Work) (push Push, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(os.Stderr, "gos3lua: internal error (Go panic): %v\n%s", r, debug.Stack())
+			err = fmt.Errorf("internal error (Go panic): %v", r)
+		}
+	}()
+	return work(ctx)
+}
+
+// normalize turns a context cancellation of the run into a "cancelled"
+// error naming its cause.
+func (s *sched) normalize(err error) error {
+	if errors.Is(err, context.Canceled) && s.h.ctx.Err() != nil {
+		if _, ok := err.(*Error); !ok {
+			return s.h.cancelledError(err)
+		}
+	}
+	return err
+}
+
 func (s *sched) complete(t *Task, push Push, err error) {
 	L := s.h.L
 	var args []lua.LValue
 	if err != nil {
-		if errors.Is(err, context.Canceled) && s.h.ctx.Err() != nil {
-			if _, ok := err.(*Error); !ok {
-				err = &Error{Kind: "cancelled", Message: "cancelled: " + context.Cause(s.h.ctx).Error(), Err: err}
-			}
-		}
-		args = []lua.LValue{s.errMarker, ErrorValue(L, err)}
+		args = []lua.LValue{s.errMarker, ErrorValue(L, s.normalize(err))}
 	} else if push != nil {
 		top := L.GetTop()
 		n := push(L)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
+	"sync"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -21,12 +23,17 @@ type Stream struct {
 	C      io.Closer
 	br     *bufio.Reader
 	closed bool
+	// mu serializes operations: tasks reading one stream concurrently get
+	// whole reads each, never a torn buffer.
+	mu sync.Mutex
 }
 
 func (s *Stream) String() string { return "stream(" + s.Name + ")" }
 
 // Read implements io.Reader, so a binding can consume a Lua stream in Go.
 func (s *Stream) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.br != nil {
 		return s.br.Read(p)
 	}
@@ -38,6 +45,12 @@ func (s *Stream) Read(p []byte) (int, error) {
 
 // Write implements io.Writer.
 func (s *Stream) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.write(p)
+}
+
+func (s *Stream) write(p []byte) (int, error) {
 	if s.W == nil {
 		return 0, errors.New(s.Name + ": not open for writing")
 	}
@@ -46,6 +59,8 @@ func (s *Stream) Write(p []byte) (int, error) {
 
 // Close closes the underlying closer once.
 func (s *Stream) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closed {
 		return nil
 	}
@@ -107,6 +122,8 @@ func streamRead(L *lua.LState) int {
 	s := StreamArg(L, 1)
 	format := L.Get(2)
 	return Go(L, func(ctx context.Context) (Push, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
 		switch f := format.(type) {
 		case lua.LNumber:
 			n := int(f)
@@ -183,8 +200,10 @@ func streamWrite(L *lua.LState) int {
 		}
 	}
 	return Go(L, func(ctx context.Context) (Push, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
 		for _, p := range parts {
-			if _, err := io.WriteString(s, p); err != nil {
+			if _, err := s.write([]byte(p)); err != nil {
 				return nil, Wrap(s.Name+": write", err)
 			}
 		}
@@ -213,7 +232,12 @@ func streamSeek(L *lua.LState) int {
 	if !ok {
 		return Raise(L, Errorf("ESPIPE", "%s: seek: not seekable", s.Name))
 	}
-	w := map[string]int{"set": io.SeekStart, "cur": io.SeekCurrent, "end": io.SeekEnd}[whence]
+	w, ok := map[string]int{"set": io.SeekStart, "cur": io.SeekCurrent, "end": io.SeekEnd}[whence]
+	if !ok {
+		return ArgError(L, 2, `"set", "cur" or "end" expected, got "`+whence+`"`)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if whence == "cur" && s.br != nil {
 		off -= int64(s.br.Buffered())
 	}
@@ -236,6 +260,8 @@ func streamLines(L *lua.LState) int {
 		var line string
 		var eof bool
 		err := Block(L, func(ctx context.Context) error {
+			s.mu.Lock()
+			defer s.mu.Unlock()
 			l, err := s.reader().ReadString('\n')
 			if err == io.EOF && l == "" {
 				eof = true
@@ -277,10 +303,10 @@ func (h *Host) InstallStdio() {
 	ioT.RawSetString("stdin", stdin)
 	ioT.RawSetString("stdout", stdout)
 	ioT.RawSetString("stderr", stderr)
-	fn, err := L.LoadString(`local io, i, o = ...
+	fn, err := L.Load(strings.NewReader(`local io, i, o = ...
 io.read = function(...) return i:read(...) end
 io.write = function(...) return o:write(...) end
-io.lines = (function(orig) return function(name, ...) if name == nil then return i:lines() end return orig(name, ...) end end)(io.lines)`)
+io.lines = (function(orig) return function(name, ...) if name == nil then return i:lines() end return orig(name, ...) end end)(io.lines)`), "host:stdio")
 	if err != nil {
 		panic(err)
 	}

@@ -53,7 +53,7 @@ func FSLoader(L *lua.LState) int {
 	m := host.Module(L, fsFuncs)
 	// The callback form of walk calls Lua (which may suspend) between
 	// batches, so it is a Lua loop over the walker.
-	fn, err := L.Load(strings.NewReader(walkLua), "fs")
+	fn, err := L.Load(strings.NewReader(walkLua), "host:fs")
 	if err != nil {
 		panic(err)
 	}

@@ -1261,6 +1261,10 @@ func (ls *LState) callR(nargs, nret, rbase int) {
 		Parent:     ls.currentFrame,
 		TailCall:   0,
 	}, lv, meta)
+	// gos3lua patch: count Go→Lua nesting, so a host can tell whether the
+	// running code may yield (it may not inside a nested call).
+	ls.NestedCalls++
+	defer func() { ls.NestedCalls-- }()
 	if ls.G.MainThread == nil {
 		ls.G.MainThread = ls
 		ls.G.CurrentThread = ls

@@ -174,9 +174,19 @@ type Global struct {
 	builtinMts map[int]LValue
 	tempFiles  []*os.File
 	gccount    int32
+
+	// gos3lua patch: when Interrupt (read atomically) is non-zero, the VM
+	// raises InterruptValue at the next instruction of any thread, so that
+	// CPU-bound Lua can be cancelled without a context check per instruction.
+	Interrupt      int32
+	InterruptValue LValue
 }
 
 type LState struct {
+	// gos3lua patch: how many Go→Lua calls (callR) are running on this
+	// thread; a yield is only possible when it is 0.
+	NestedCalls int
+
 	G       *Global
 	Parent  *LState
 	Env     *LTable

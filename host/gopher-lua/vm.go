@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync/atomic"
 )
 
 func mainLoop(L *LState, baseframe *callFrame) {
@@ -28,6 +29,9 @@ func mainLoop(L *LState, baseframe *callFrame) {
 		cf = L.currentFrame
 		inst = cf.Fn.Proto.Code[cf.Pc]
 		cf.Pc++
+		if atomic.LoadInt32(&L.G.Interrupt) != 0 { // gos3lua patch
+			L.Error(L.G.InterruptValue, 0)
+		}
 		if jumpTable[int(inst>>26)](L, inst, baseframe) == 1 {
 			return
 		}
