@@ -32,18 +32,20 @@ const (
 
 // ---- buffers ----
 
-// Part buffers are reused across transfers: a long upload allocates its
-// buffers once instead of churning the garbage collector. A free list, not
-// a sync.Pool: the pool is emptied at every collection, and a fresh 10 MiB
-// buffer costs page faults and zeroing each time.
+// Part buffers are reused across transfers, on a free list, and live
+// outside the Go heap (allocBuf: anonymous mmap where there is one). In the
+// heap, 80 MiB of buffers would double the collector's goal, letting the
+// SDK's per-request garbage pile up to that size; a sync.Pool would also
+// lose them at every collection, so each chunk would pay page faults and
+// zeroing again.
 var free struct {
 	sync.Mutex
 	lists map[int][][]byte // by capacity (a multiple of 1 MiB)
 	bytes int
 }
 
-// maxFree bounds what the free list keeps for later (beyond it, buffers go
-// to the garbage collector).
+// maxFree bounds what the free list keeps for later; beyond it buffers are
+// released.
 const maxFree = 96 << 20
 
 func getBuf(n int) []byte {
@@ -60,24 +62,29 @@ func getBuf(n int) []byte {
 		return b[:n]
 	}
 	free.Unlock()
-	return make([]byte, n, c)
+	return allocBuf(c)[:n]
 }
 
+// putBuf returns b to the free list. b must not be used afterwards (nor
+// put twice): its memory may be unmapped.
 func putBuf(b []byte) {
 	c := cap(b)
 	if c == 0 || c&(1<<20-1) != 0 {
 		return
 	}
+	b = b[:c]
 	free.Lock()
-	defer free.Unlock()
 	if free.bytes+c > maxFree {
+		free.Unlock()
+		releaseBuf(b)
 		return
 	}
 	if free.lists == nil {
 		free.lists = map[int][][]byte{}
 	}
-	free.lists[c] = append(free.lists[c], b[:0])
+	free.lists[c] = append(free.lists[c], b)
 	free.bytes += c
+	free.Unlock()
 }
 
 func (o PutOptions) partSize() int64 {
