@@ -68,8 +68,8 @@ BYTES=$((SIZE_MB << 20))
 
 # measure NAME BYTES CMD [AFTER]: runs CMD $RUNS times (CMD may use $RUN),
 # records the median wall time and the largest peak RSS. AFTER (untimed)
-# runs after every run but the first, to delete what it stored: the store
-# is on tmpfs, in memory.
+# runs after every run, to delete what it stored: the store is on tmpfs,
+# in memory.
 declare -A SECS RSS MBS
 ORDER=()
 measure() {
@@ -80,7 +80,7 @@ measure() {
       echo "FAILED: $name" >&2; cat "$WORK/err" >&2; return 0; }
     read -r t m <"$WORK/time"
     times+=("$t"); ((m > rss)) && rss=$m
-    if [[ -n "$after" && $RUN -gt 1 ]]; then bash -c "$after" >/dev/null 2>&1 || true; fi
+    if [[ -n "$after" ]]; then bash -c "$after" >/dev/null 2>&1 || true; fi
   done
   SECS[$name]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
   RSS[$name]=$((rss / 1024))
@@ -103,9 +103,10 @@ table() { # table TITLE REFERENCE NAMES...
 }
 
 echo "== stream write, $SIZE_MB MiB from stdin" >&2
+# The peers read back the one object curl stores (a plain single object).
 W=("gos3lua s3pipe.lua -w" "gos3lua s3pipe.lua -w (embedded)")
-measure "gos3lua s3pipe.lua -w" $BYTES "$GS s3pipe.lua -w -t w\$RUN <$WORK/big.bin" "$GS s3pipe.lua -d -t w\$RUN"
-measure "gos3lua s3pipe.lua -w (embedded)" $BYTES "$GE s3pipe.lua -w -t w\$RUN <$WORK/big.bin" "$GE s3pipe.lua -d -t w\$RUN"
+measure "gos3lua s3pipe.lua -w" $BYTES "$GS s3pipe.lua -w -t w\$RUN <$WORK/big.bin" "[ \$RUN = 1 ] || $GS s3pipe.lua -d -t w\$RUN"
+measure "gos3lua s3pipe.lua -w (embedded)" $BYTES "$GE s3pipe.lua -w -t w\$RUN <$WORK/big.bin" "[ \$RUN = 1 ] || $GE s3pipe.lua -d -t w\$RUN"
 W+=("gos3lua s3pipe.lua -w -j 6")
 measure "gos3lua s3pipe.lua -w -j 6" $BYTES "$GS s3pipe.lua -w -j 6 -t j\$RUN <$WORK/big.bin" "$GS s3pipe.lua -d -t j\$RUN"
 W+=("gos3lua s3pipe.lua -w (from a pipe)")
@@ -126,9 +127,9 @@ measure "gos3lua s3pipe.lua -r" $BYTES "$GS s3pipe.lua -r -t w1 | cat >/dev/null
 measure "gos3lua s3pipe.lua -r (embedded)" $BYTES "$GE s3pipe.lua -r -t w1 | cat >/dev/null"
 R+=("gos3lua s3pipe.lua -r -j 4")
 measure "gos3lua s3pipe.lua -r -j 4" $BYTES "$GS s3pipe.lua -r -j 4 -t w1 | cat >/dev/null"
-if ! skip aws; then R+=("aws s3 cp s3://... -"); measure "aws s3 cp s3://... -" $BYTES "$AWS s3 cp s3://$BUCKET/aws1 - | cat >/dev/null"; fi
-if ! skip s3cmd; then R+=("s3cmd get ... -"); measure "s3cmd get ... -" $BYTES "$S3CMD get s3://$BUCKET/s3cmd1 - | cat >/dev/null"; fi
-if ! skip rclone; then R+=("rclone cat"); measure "rclone cat" $BYTES "rclone cat b:$BUCKET/rclone1 | cat >/dev/null"; fi
+if ! skip aws; then R+=("aws s3 cp s3://... -"); measure "aws s3 cp s3://... -" $BYTES "$AWS s3 cp s3://$BUCKET/curl - | cat >/dev/null"; fi
+if ! skip s3cmd; then R+=("s3cmd get ... -"); measure "s3cmd get ... -" $BYTES "$S3CMD get s3://$BUCKET/curl - | cat >/dev/null"; fi
+if ! skip rclone; then R+=("rclone cat"); measure "rclone cat" $BYTES "rclone cat b:$BUCKET/curl | cat >/dev/null"; fi
 R+=("curl GET (raw)")
 measure "curl GET (raw)" $BYTES "$CURL $URL/$BUCKET/curl | cat >/dev/null"
 
@@ -155,15 +156,15 @@ EOF
 TREE=$WORK/tree
 TBYTES=$(du -sb "$TREE" | cut -f1)
 B=("gos3lua backup.lua" "gos3lua backup.lua (embedded)")
-measure "gos3lua backup.lua" $TBYTES "$GS backup.lua -q --prefix g\$RUN/ $TREE" "$GS purge.lua --yes -p g\$RUN/"
-measure "gos3lua backup.lua (embedded)" $TBYTES "$GE backup.lua -q --prefix g\$RUN/ $TREE" "$GE purge.lua --yes -p g\$RUN/"
+measure "gos3lua backup.lua" $TBYTES "$GS backup.lua -q --prefix g\$RUN/ $TREE" "[ \$RUN = 1 ] || $GS purge.lua --yes -p g\$RUN/"
+measure "gos3lua backup.lua (embedded)" $TBYTES "$GE backup.lua -q --prefix g\$RUN/ $TREE" "[ \$RUN = 1 ] || $GE purge.lua --yes -p g\$RUN/"
 if ! skip rclone; then
   B+=("rclone copy --transfers 16" "rclone copy")
-  measure "rclone copy --transfers 16" $TBYTES "rclone copy --transfers 16 $TREE b:$BUCKET/r16-\$RUN/" "$GS purge.lua --yes -p r16-\$RUN/"
+  measure "rclone copy --transfers 16" $TBYTES "rclone copy --transfers 16 $TREE b:$BUCKET/r16-\$RUN/" "[ \$RUN = 1 ] || $GS purge.lua --yes -p r16-\$RUN/"
   measure "rclone copy" $TBYTES "rclone copy $TREE b:$BUCKET/r-\$RUN/" "$GS purge.lua --yes -p r-\$RUN/"
 fi
-if ! skip s3cmd; then B+=("s3cmd sync"); measure "s3cmd sync" $TBYTES "$S3CMD -q sync $TREE/ s3://$BUCKET/s3cmd-\$RUN/" "$GS purge.lua --yes -p s3cmd-\$RUN/"; fi
-if ! skip aws; then B+=("aws s3 sync"); measure "aws s3 sync" $TBYTES "$AWS s3 sync --only-show-errors $TREE s3://$BUCKET/aws-\$RUN/" "$GS purge.lua --yes -p aws-\$RUN/"; fi
+if ! skip s3cmd; then B+=("s3cmd sync"); measure "s3cmd sync" $TBYTES "$S3CMD -q sync $TREE/ s3://$BUCKET/s3cmd-\$RUN/" "[ \$RUN = 1 ] || $GS purge.lua --yes -p s3cmd-\$RUN/"; fi
+if ! skip aws; then B+=("aws s3 sync"); measure "aws s3 sync" $TBYTES "$AWS s3 sync --only-show-errors $TREE s3://$BUCKET/aws-\$RUN/" "[ \$RUN = 1 ] || $GS purge.lua --yes -p aws-\$RUN/"; fi
 
 echo "== the same again, nothing changed" >&2
 U=("gos3lua backup.lua (unchanged)" "gos3lua backup.lua (embedded, unchanged)")
