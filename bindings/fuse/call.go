@@ -64,7 +64,7 @@ func fmtDuration(d time.Duration) string {
 	}
 }
 
-func (m *mount) run(ctx context.Context, rq request, fn *lua.LFunction, args []lua.LValue, cv conv) result {
+func (m *mount) run(_ context.Context, rq request, fn *lua.LFunction, args []lua.LValue, cv conv) result {
 	if fn == nil {
 		return result{errno: syscall.ENOSYS}
 	}
@@ -77,13 +77,14 @@ func (m *mount) run(ctx context.Context, rq request, fn *lua.LFunction, args []l
 		// The run has ended (or is ending): nobody will answer.
 		return result{errno: syscall.EIO, note: "(the script has ended)"}
 	}
+	// The kernel's INTERRUPT (ctx.Done) is not honoured: it comes for any
+	// signal the caller gets, Go programs get SIGURG all the time (async
+	// preemption) and retry a syscall that failed with EINTR, so a slow
+	// callback answered EINTR would start over and over. A caller killed
+	// by a signal does not wait for the answer anyway.
 	select {
 	case r := <-done:
 		return r
-	case <-ctx.Done():
-		// The kernel interrupted the request (the caller got a signal);
-		// the task runs on and its result is dropped.
-		return result{errno: syscall.EINTR, note: "(interrupted)"}
 	case <-m.h.Context().Done():
 		// Ctrl-C or the end of the run: the scheduler may never get to
 		// the task; do not hold the kernel up.

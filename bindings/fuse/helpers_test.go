@@ -46,11 +46,24 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 }
 
 // forceUnmount is the last resort of a test's cleanup: nothing stays
-// mounted, whatever failed.
+// mounted, whatever failed. A connection whose server is gone but which
+// still has requests waiting is aborted first (through fusectl, when it is
+// mounted), so that nothing stays blocked on it.
 func forceUnmount(dir string) {
-	if mounted(dir) {
-		syscall.Unmount(dir, syscall.MNT_DETACH)
+	if !mounted(dir) {
+		return
 	}
+	if b, err := os.ReadFile("/proc/self/mountinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) > 4 && f[4] == dir {
+				if _, minor, ok := strings.Cut(f[2], ":"); ok {
+					os.WriteFile("/sys/fs/fuse/connections/"+minor+"/abort", []byte("1"), 0)
+				}
+			}
+		}
+	}
+	syscall.Unmount(dir, syscall.MNT_DETACH)
 }
 
 // luaFS is a Lua filesystem served in process: code runs as the main
