@@ -406,8 +406,18 @@ return "served twice"
 		_, err := os.Stat(f.path("x"))
 		return err == nil && mounted(f.dir) && isDir(f.path("x"))
 	})
-	if out, err := exec.Command("umount", f.dir).CombinedOutput(); err != nil {
-		t.Fatalf("umount: %v %s", err, out)
+	// umount from outside; the kernel may still hold the last lookup's
+	// reference for a moment ("target is busy"), as go-fuse's own
+	// Unmount allows for.
+	for try := 0; ; try++ {
+		out, err := exec.Command("umount", f.dir).CombinedOutput()
+		if err == nil {
+			break
+		}
+		if try == 20 {
+			t.Fatalf("umount: %v %s", err, out)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	if err := f.wait(t); err != nil {
 		t.Fatalf("script: %v", err)

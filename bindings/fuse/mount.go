@@ -241,7 +241,20 @@ func (m *mount) start(dir string) error {
 	if m.opts.negTTL > 0 {
 		fo.NegativeTimeout = &m.opts.negTTL
 	}
+	// go-fuse opens /dev/fuse without O_CLOEXEC and sets it just after
+	// the mount: a subprocess started meanwhile by another task would
+	// inherit the descriptor and keep the connection alive after this
+	// process dies (an unkillable, stale mount). As root the mount is
+	// direct (no fusermount to run), so forks can wait those few ms.
+	asRoot := os.Geteuid() == 0
+	if asRoot {
+		fo.MountOptions.DirectMountStrict = true
+		syscall.ForkLock.Lock()
+	}
 	srv, err := fuse.NewServer(fs.NewNodeFS(root, fo), abs, &fo.MountOptions)
+	if asRoot {
+		syscall.ForkLock.Unlock()
+	}
 	if err != nil {
 		m.closeLog()
 		return host.Wrap("fuse: mount "+dir, err)
