@@ -579,6 +579,9 @@ func (c *Client) Auth(user, password string) error {
 		}
 		return false
 	}
+	if c.tls == nil && !loopbackAddr(c.addr) {
+		return host.Errorf("tls", "smtp: auth: refusing to send the password for %s without TLS to %s (connect with tls=\"starttls\" or \"tls\")", user, c.addr).With("stage", "auth")
+	}
 	switch {
 	case has("PLAIN") || len(mechs) == 0:
 		_, ir, _ := sasl.NewPlainClient("", user, password).Start()
@@ -771,6 +774,12 @@ func (c *Client) Quit() (Reply, error) {
 
 // Close closes the connection without QUIT.
 func (c *Client) Close() error {
+	// Closing the socket first unblocks an operation that holds mu (a
+	// command waiting on a server that never answers), so close never
+	// waits for its timeout. raw is set once, in Dial.
+	if c.raw != nil {
+		c.raw.Close()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.shut()
@@ -787,6 +796,20 @@ func (c *Client) shut() {
 	}
 	c.raw.Close()
 	c.info("Connection closed with remote host.")
+}
+
+// loopbackAddr reports whether host:port names a loopback address, where
+// a password may travel without TLS.
+func loopbackAddr(addr string) bool {
+	h, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		h = addr
+	}
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 func validLine(s string) error {

@@ -444,6 +444,25 @@ func Send(ctx context.Context, o SendOptions) (Reply, error) {
 	return rep, nil
 }
 
+// foldHeader keeps a header value to its own header: line breaks become
+// folded continuation lines, so a value cannot start a new header.
+func foldHeader(v string) string {
+	v = strings.ReplaceAll(v, "\r", "")
+	return strings.ReplaceAll(v, "\n", "\r\n ")
+}
+
+func validHeaderName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for _, c := range k {
+		if c <= ' ' || c >= 127 || c == ':' {
+			return false
+		}
+	}
+	return true
+}
+
 // Compose builds a plain-text message: Date, From, To, Subject,
 // Message-ID, MIME headers, then extra headers in name order, then body.
 func Compose(from string, to []string, subject, body string, headers map[string]string) []byte {
@@ -454,7 +473,7 @@ func Compose(from string, to []string, subject, body string, headers map[string]
 	}
 	put := func(k, v string) {
 		if !have[strings.ToLower(k)] {
-			fmt.Fprintf(&b, "%s: %s\r\n", k, v)
+			fmt.Fprintf(&b, "%s: %s\r\n", k, foldHeader(v))
 		}
 	}
 	put("Date", time.Now().Format(time.RFC1123Z))
@@ -475,7 +494,10 @@ func Compose(from string, to []string, subject, body string, headers map[string]
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fmt.Fprintf(&b, "%s: %s\r\n", k, strings.ReplaceAll(headers[k], "\n", "\r\n "))
+		if !validHeaderName(k) {
+			continue // a name with spaces, colons or line breaks would forge other headers
+		}
+		fmt.Fprintf(&b, "%s: %s\r\n", k, foldHeader(headers[k]))
 	}
 	b.WriteString("\r\n")
 	b.WriteString(body)
