@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -180,16 +179,43 @@ func fixPosition(L *lua.LState, v lua.LValue) lua.LValue {
 	if i := strings.Index(msg, ": "); i >= 0 {
 		msg = msg[i+2:]
 	}
-	if m := badArg.FindStringSubmatchIndex(msg); m != nil {
-		msg = msg[:m[4]] + "'" + msg[m[4]:m[5]] + "'" + msg[m[5]:]
-	}
+	msg = quoteBadArg(msg)
 	if w := where(L); w != "" {
 		msg = w + ": " + msg
 	}
 	return lua.LString(msg)
 }
 
-var badArg = regexp.MustCompile(`^bad argument #(\d+) to ([\w.:]+)`)
+// quoteBadArg quotes the function name in gopher-lua's
+// "bad argument #N to NAME (...)" as Lua does: 'NAME'. (A package-level
+// regexp for this was a twentieth of start-up.)
+func quoteBadArg(msg string) string {
+	rest, ok := strings.CutPrefix(msg, "bad argument #")
+	if !ok {
+		return msg
+	}
+	i := 0
+	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+		i++
+	}
+	if i == 0 || !strings.HasPrefix(rest[i:], " to ") {
+		return msg
+	}
+	start := len(msg) - len(rest) + i + len(" to ")
+	end := start
+	for end < len(msg) {
+		c := msg[end]
+		if c == '_' || c == '.' || c == ':' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			end++
+			continue
+		}
+		break
+	}
+	if end == start {
+		return msg
+	}
+	return msg[:start] + "'" + msg[start:end] + "'" + msg[end:]
+}
 
 func (s *sched) panicPcall(L *lua.LState) {
 	panic(&lua.ApiError{Type: lua.ApiErrorRun, Object: fixPosition(L, L.Get(-1))})
