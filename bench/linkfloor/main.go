@@ -1,6 +1,6 @@
 // Command linkfloor links every package gos3lua links and does nothing: its
 // start-up is the floor that package initialisation, the runtime and page
-// faults on a binary of this size put under `gos3lua -e ''` (bench/host.sh).
+// faults on a binary of this size put under `gos3lua -e ”` (bench/host.sh).
 package main
 
 import (

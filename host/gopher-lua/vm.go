@@ -25,17 +25,28 @@ func mainLoop(L *LState, baseframe *callFrame) {
 		return
 	}
 
+	interrupt := &L.G.Interrupt // gos3lua patch
 	for {
 		cf = L.currentFrame
 		inst = cf.Fn.Proto.Code[cf.Pc]
 		cf.Pc++
-		if atomic.LoadInt32(&L.G.Interrupt) != 0 { // gos3lua patch
+		if atomic.LoadInt32(interrupt) != 0 { // gos3lua patch
 			L.Error(L.G.InterruptValue, 0)
 		}
 		if jumpTable[int(inst>>26)](L, inst, baseframe) == 1 {
 			return
 		}
 	}
+}
+
+// raiseInterrupt raises Global.InterruptValue; the VM calls it once
+// Global.Interrupt is set (gos3lua patch). The flag is checked on every call
+// and backward jump (any loop or recursion passes through one), not on every
+// instruction: a check per instruction cost up to a tenth of CPU-bound run
+// time. The check is written out at each site, since the compiler does not
+// inline calls into functions as big as OP_CALL's.
+func raiseInterrupt(L *LState) {
+	L.Error(L.G.InterruptValue, 0)
 }
 
 func mainLoopWithContext(L *LState, baseframe *callFrame) {
@@ -1047,6 +1058,11 @@ func init() {
 		func(L *LState, inst uint32, baseframe *callFrame) int { //OP_JMP
 			cf := L.currentFrame
 			Sbx := int(inst&0x3ffff) - opMaxArgSbx //GETSBX
+			if Sbx < 0 {
+				if atomic.LoadInt32(&L.G.Interrupt) != 0 { // gos3lua patch
+				raiseInterrupt(L)
+			}
+			}
 			cf.Pc += Sbx
 			return 0
 		},
@@ -1170,6 +1186,9 @@ func init() {
 			return 0
 		},
 		func(L *LState, inst uint32, baseframe *callFrame) int { //OP_CALL
+			if atomic.LoadInt32(&L.G.Interrupt) != 0 { // gos3lua patch
+				raiseInterrupt(L)
+			}
 			reg := L.reg
 			cf := L.currentFrame
 			lbase := cf.LocalBase
@@ -1315,6 +1334,9 @@ func init() {
 			return 0
 		},
 		func(L *LState, inst uint32, baseframe *callFrame) int { //OP_TAILCALL
+			if atomic.LoadInt32(&L.G.Interrupt) != 0 { // gos3lua patch
+				raiseInterrupt(L)
+			}
 			reg := L.reg
 			cf := L.currentFrame
 			lbase := cf.LocalBase
@@ -1794,6 +1816,9 @@ func init() {
 			return 0
 		},
 		func(L *LState, inst uint32, baseframe *callFrame) int { //OP_FORLOOP
+			if atomic.LoadInt32(&L.G.Interrupt) != 0 { // gos3lua patch
+				raiseInterrupt(L)
+			}
 			reg := L.reg
 			cf := L.currentFrame
 			lbase := cf.LocalBase
@@ -1929,6 +1954,9 @@ func init() {
 			return 0
 		},
 		func(L *LState, inst uint32, baseframe *callFrame) int { //OP_TFORLOOP
+			if atomic.LoadInt32(&L.G.Interrupt) != 0 { // gos3lua patch
+				raiseInterrupt(L)
+			}
 			reg := L.reg
 			cf := L.currentFrame
 			lbase := cf.LocalBase
