@@ -17,10 +17,18 @@ const RequireToolsEnv = "GOS3LUA_REQUIRE_TOOLS"
 
 func checkT(L *lua.LState) *run { return host.Check[*run](L, 1, classT) }
 
-// failNow raises f as the test's failure, at the caller's FILE:LINE.
+// failNow raises f as the test's failure, at the caller's FILE:LINE. An
+// assertion that fails in a task other than the test's own (one the body
+// spawned and may never wait for) is recorded on the test at once, so
+// that it cannot vanish with that task.
 func failNow(L *lua.LState, f *Failure) int {
 	if f.Where == "" {
 		f.Where = callerWhere(L)
+	}
+	if ud, ok := L.Get(1).(*lua.LUserData); ok {
+		if r, ok := ud.Value.(*run); ok {
+			r.s.noteStray(r, f)
+		}
 	}
 	L.Error(host.NewObject(L, classFailure, f), 0)
 	return 0

@@ -164,6 +164,9 @@ type run struct {
 	start    time.Time
 	done     bool
 	onEnd    func(*run)
+	step     *host.Task        // the task of the hook or body running now
+	noted    map[*Failure]bool // failures recorded by noteStray, not to count twice
+	index    int               // of its result in s.results, once done
 }
 
 func (r *run) String() string { return "test: " + r.tc.name }
@@ -263,7 +266,9 @@ func (r *run) seq(steps []step, stopOnErr bool, then func()) {
 		return
 	}
 	st := steps[0]
-	h.Spawn(st.fn, r.t).OnDone(func(t *host.Task) {
+	r.step = h.Spawn(st.fn, r.t)
+	r.step.OnDone(func(t *host.Task) {
+		r.step = nil
 		if t.Err != nil {
 			r.record(t.Err, st.label)
 			if stopOnErr {
@@ -279,7 +284,17 @@ func (r *run) seq(steps []step, stopOnErr bool, then func()) {
 // error (with its traceback). The first failure is the test's; later ones
 // (an after_each that fails too) are added to it.
 func (r *run) record(le *host.LuaError, label string) {
+	if ud, ok := le.Value.(*lua.LUserData); ok {
+		if f, ok := ud.Value.(*Failure); ok && r.noted[f] {
+			return // already recorded when it was raised
+		}
+	}
 	f, reason, skip := classify(le)
+	if f != nil && f.Where == "" {
+		// No position in the error (e.g. a Lua stack overflow): at least
+		// the test's.
+		f.Where = r.tc.where
+	}
 	if stop := r.s.stopReason(); stop != nil {
 		// The error is the run ending under the test: say why.
 		if stop.Where == "" {
@@ -304,6 +319,37 @@ func (r *run) record(le *host.LuaError, label string) {
 	}
 	r.res.Status = Fail
 	r.res.Failure = f
+}
+
+// noteStray records f, an assertion failing now, on r's test when it is
+// raised outside the test's own task: in a task the test spawned, whose
+// error nobody may ever see. After the test has ended it is kept for the
+// file. Scheduler goroutine only.
+func (s *suite) noteStray(r *run, f *Failure) {
+	cur := s.h.Current()
+	if cur == nil || (!r.done && cur == r.step) {
+		return
+	}
+	if r.noted == nil {
+		r.noted = map[*Failure]bool{}
+	}
+	r.noted[f] = true
+	c := *f
+	c.Message += " (in a task the test spawned)"
+	res := &r.res
+	if r.done {
+		// Its result is out already: amend it.
+		c.Message += ", after the test had ended"
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		res = &s.results[r.index]
+	}
+	if res.Status == Fail {
+		res.Failure.Extra = append(res.Failure.Extra, c.String())
+		return
+	}
+	res.Status = Fail
+	res.Failure = &c
 }
 
 // stopReason is why the run is ending (os.exit, a timeout, Ctrl-C), nil
@@ -369,6 +415,7 @@ func (r *run) end() {
 	s := r.s
 	s.mu.Lock()
 	r.res.Output = r.out.String()
+	r.index = len(s.results)
 	s.results = append(s.results, r.res)
 	s.running = nil
 	s.mu.Unlock()
