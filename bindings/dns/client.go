@@ -1,6 +1,7 @@
 package dns
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -58,6 +59,9 @@ type EDNS struct {
 	Version uint8
 }
 
+// resolvConf is where the system's resolvers are listed (a variable for tests).
+var resolvConf = "/etc/resolv.conf"
+
 // DefaultServers are the servers in GOS3LUA_DNS (comma or space
 // separated), else the nameservers of /etc/resolv.conf, else 127.0.0.1:53.
 func DefaultServers() []string {
@@ -68,7 +72,7 @@ func DefaultServers() []string {
 		}
 		return out
 	}
-	if cc, err := mdns.ClientConfigFromFile("/etc/resolv.conf"); err == nil && len(cc.Servers) > 0 {
+	if cc, err := mdns.ClientConfigFromFile(resolvConf); err == nil && len(cc.Servers) > 0 {
 		port := cc.Port
 		if port == "" {
 			port = "53"
@@ -127,11 +131,57 @@ func QueryName(name string, qtype uint16) (string, error) {
 	if name == "" {
 		return "", fmt.Errorf("empty name")
 	}
+	for _, r := range name {
+		if r <= ' ' || r == 0x7f {
+			// miekg/dns would pack them raw and the answer would come back
+			// escaped: a typo, not a name anyone means.
+			return "", fmt.Errorf("invalid name: contains a space or control character")
+		}
+	}
+	if !isASCII(name) {
+		// IDNA mapping needs Unicode tables this module does not carry;
+		// say what to give instead of asking for bytes no server has.
+		return "", fmt.Errorf("invalid name: not ASCII (give an internationalized name in its xn-- form)")
+	}
 	fq := mdns.Fqdn(name)
 	if _, ok := mdns.IsDomainName(fq); !ok {
-		return "", fmt.Errorf("invalid name %q", name)
+		switch {
+		case strings.Contains(fq, ".."), strings.HasPrefix(fq, ".") && fq != ".":
+			return "", fmt.Errorf("invalid name: empty label")
+		case len(fq) > 254:
+			return "", fmt.Errorf("invalid name: longer than 253 characters")
+		}
+		for _, l := range strings.Split(strings.TrimSuffix(fq, "."), ".") {
+			if len(l) > 63 {
+				return "", fmt.Errorf("invalid name: label %.20q... longer than 63 characters", l)
+			}
+		}
+		return "", fmt.Errorf("invalid name")
 	}
 	return fq, nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// sameName compares two names as they are on the wire (case-insensitively),
+// so that "x@y." and its escaped form "x\@y." are the same name.
+func sameName(a, b string) bool {
+	wire := func(s string) []byte {
+		buf := make([]byte, 256)
+		n, err := mdns.PackDomainName(s, buf, 0, nil, false)
+		if err != nil {
+			return []byte(strings.ToLower(s))
+		}
+		return bytes.ToLower(buf[:n])
+	}
+	return bytes.Equal(wire(a), wire(b))
 }
 
 // Query asks for name/qtype, trying each server in turn, within
@@ -142,7 +192,7 @@ func QueryName(name string, qtype uint16) (string, error) {
 func Query(ctx context.Context, name string, qtype uint16, o Options) (*Result, error) {
 	fq, err := QueryName(name, qtype)
 	if err != nil {
-		return nil, host.Errorf("dns", "dns: query %s %s: %v", name, TypeName(qtype), err)
+		return nil, host.Errorf("dns", "dns: query %q %s: %v", name, TypeName(qtype), err)
 	}
 	servers := o.Servers
 	if len(servers) == 0 {
@@ -313,7 +363,7 @@ func exchange(ctx context.Context, network, srv string, m *mdns.Msg, deadline ti
 	if !r.Response {
 		return nil, &malformedError{errors.New("QR bit not set")}
 	}
-	if len(r.Question) > 0 && (!strings.EqualFold(r.Question[0].Name, q.Question[0].Name) || r.Question[0].Qtype != q.Question[0].Qtype) {
+	if len(r.Question) > 0 && (!sameName(r.Question[0].Name, q.Question[0].Name) || r.Question[0].Qtype != q.Question[0].Qtype) {
 		return nil, &malformedError{fmt.Errorf("answer for %s %s, asked %s %s", r.Question[0].Name,
 			TypeName(r.Question[0].Qtype), q.Question[0].Name, TypeName(q.Question[0].Qtype))}
 	}

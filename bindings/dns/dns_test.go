@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -127,6 +129,7 @@ func TestNegativeAnswers(t *testing.T) {
 		{"mx1.example.com", "MX", "NOERROR"},   // NODATA
 		{"b.deep.example.com", "A", "NOERROR"}, // empty non-terminal
 		{"example.org", "A", "NXDOMAIN"},       // outside every zone
+		{"x@y.example.com", "A", "NXDOMAIN"},   // comes back escaped (x\@y): still the name asked
 	} {
 		res := query(t, s, c.name, c.typ)
 		if res.Rcode != c.rcode || len(res.Answers) != 0 {
@@ -377,13 +380,29 @@ func TestRecordSpec(t *testing.T) {
 }
 
 func TestQueryNameAndType(t *testing.T) {
-	for in, want := range map[string]string{"example.com": "example.com.", "example.com.": "example.com.", "": "error", "a..b": "error"} {
+	for _, c := range []struct{ in, want string }{ // want: the name, or the error
+		{"example.com", "example.com."},
+		{" example.com. ", "example.com."},
+		{"_dmarc.example.com", "_dmarc.example.com."},
+		{"x@y.example", "x@y.example."},
+		{"xn--bcher-kva.example", "xn--bcher-kva.example."},
+		{"", "empty name"},
+		{"a..b", "invalid name: empty label"},
+		{".a", "invalid name: empty label"},
+		{"exa mple.com", "invalid name: contains a space or control character"},
+		{"a\tb.com", "invalid name: contains a space or control character"},
+		{"a\x00b.com", "invalid name: contains a space or control character"},
+		{"bücher.example", "invalid name: not ASCII (give an internationalized name in its xn-- form)"},
+		{strings.Repeat("a", 64) + ".com", "invalid name: label \"aaaaaaaaaaaaaaaaaaaa\"... longer than 63 characters"},
+		{strings.Repeat("abcdefgh.", 30) + "com", "invalid name: longer than 253 characters"},
+	} {
+		in := c.in
 		got, err := QueryName(in, mdns.TypeA)
 		if err != nil {
-			got = "error"
+			got = err.Error()
 		}
-		if got != want {
-			t.Errorf("QueryName(%q) = %q, want %q", in, got, want)
+		if got != c.want {
+			t.Errorf("QueryName(%q) = %q, want %q", in, got, c.want)
 		}
 	}
 	if got, _ := QueryName("2001:db8::1", mdns.TypePTR); !strings.HasSuffix(got, ".8.b.d.0.1.0.0.2.ip6.arpa.") {
@@ -410,8 +429,40 @@ func TestDefaultServersFromEnv(t *testing.T) {
 	if got != "127.0.0.1:5353 [::1]:53" {
 		t.Errorf("DefaultServers with GOS3LUA_DNS: %q", got)
 	}
+	// A query without a server goes to GOS3LUA_DNS.
+	s := startServer(t, ServerOptions{})
+	t.Setenv("GOS3LUA_DNS", s.Addr)
+	res, err := Query(context.Background(), "mx1.example.com", mdns.TypeA, Options{Timeout: 2 * time.Second})
+	if err != nil || res.Server != s.Addr || len(res.Answers) != 1 {
+		t.Errorf("query via GOS3LUA_DNS=%s: %+v %v", s.Addr, res, err)
+	}
+	// Without it, the nameservers of resolv.conf, in order, port 53.
 	t.Setenv("GOS3LUA_DNS", "")
-	if len(DefaultServers()) == 0 {
-		t.Error("no default servers")
+	conf := filepath.Join(t.TempDir(), "resolv.conf")
+	os.WriteFile(conf, []byte("# generated\nsearch example.com\nnameserver 192.0.2.53\nnameserver 2001:db8::53\noptions edns0\n"), 0o644)
+	saved := resolvConf
+	resolvConf = conf
+	t.Cleanup(func() { resolvConf = saved })
+	if got := strings.Join(DefaultServers(), " "); got != "192.0.2.53:53 [2001:db8::53]:53" {
+		t.Errorf("DefaultServers from %s: %q", conf, got)
+	}
+	resolvConf = filepath.Join(t.TempDir(), "missing")
+	if got := strings.Join(DefaultServers(), " "); got != "127.0.0.1:53" {
+		t.Errorf("DefaultServers without resolv.conf: %q", got)
+	}
+}
+
+// A lone server that refuses the connection (nothing on the port) is a
+// network error naming it, right away rather than after the timeout.
+func TestRefusedServer(t *testing.T) {
+	closed := closedPort(t)
+	start := time.Now()
+	_, err := Query(context.Background(), "example.com", mdns.TypeMX, Options{Servers: []string{closed}, Timeout: 3 * time.Second})
+	he := wantKind(t, err, "network")
+	if he.Message != "dns: query example.com MX: "+closed+": connection refused" {
+		t.Errorf("message %q", he.Message)
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Errorf("took %v", el)
 	}
 }
