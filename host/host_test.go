@@ -283,3 +283,32 @@ func TestGoOutsideTaskIsAnError(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// Lua 5.1 numbers the arguments of a method call without self: a host
+// method called as obj:m(bad) says #1, as obj.m(obj, bad) #2, and a bad
+// self says so. gopher-lua's own functions follow the same rule.
+func TestBadArgumentNumbering(t *testing.T) {
+	cases := []struct{ code, want string }{
+		{`io.stdout:write({})`, "t.lua:1: bad argument #1 to 'write' (string expected, got table)"},
+		{`io.stdout:write("a", {})`, "t.lua:1: bad argument #2 to 'write' (string expected, got table)"},
+		{`io.stdout.write(io.stdout, {})`, "t.lua:1: bad argument #2 to 'write' (string expected, got table)"},
+		{`io.stdout.write(1)`, "t.lua:1: bad argument #1 to 'write' (stream expected, got number)"},
+		{`local x = {write = io.stdout.write} x:write("a")`, "t.lua:1: calling 'write' on bad self (stream expected, got table)"},
+		{`io.write({})`, "t.lua:1: bad argument #1 to 'write' (string expected, got table)"},
+		{`io.read({})`, "t.lua:1: bad argument #1 to 'read' (number or string expected, got table)"},
+		{`require("probe").stream(3):read(true)`, "t.lua:1: bad argument #1 to 'read' (number or string expected, got boolean)"},
+		{`local p = require("task").pool(2) p:spawn(5)`, "t.lua:1: bad argument #1 to 'spawn'"},
+		{`require("probe").count(5)`, "t.lua:1: bad argument #1 to 'count' (table expected, got number)"},
+		{`local s = "x" s:rep({})`, "bad argument #1 to 'rep' (number expected, got table)"},
+		{`string.rep("x", {})`, "bad argument #2 to 'rep' (number expected, got table)"},
+	}
+	for _, c := range cases {
+		h := host.New(host.Options{})
+		h.InstallStdio()
+		_, err := h.RunString(c.code, "t.lua")
+		h.Close()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s\n  error %v\n  want  %s", c.code, err, c.want)
+		}
+	}
+}

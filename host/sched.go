@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -168,8 +169,10 @@ func (s *sched) fatal(L *lua.LState) int {
 }
 
 // fixPosition rewrites gopher-lua's messages for errors raised by exported
-// Go functions: the position it adds is the stub's, and the function name
-// is unquoted. The stack is still intact here, so the caller's is known.
+// Go functions: the position it adds is the stub's, and the stub calls the
+// Go function as a plain function, so a `bad argument` number counts self
+// even when the user wrote obj:name(...). The stack is still intact here,
+// so the caller's position and call are known.
 func fixPosition(L *lua.LState, v lua.LValue) lua.LValue {
 	str, ok := v.(lua.LString)
 	if !ok || !strings.HasPrefix(string(str), "stub:") {
@@ -179,17 +182,36 @@ func fixPosition(L *lua.LState, v lua.LValue) lua.LValue {
 	if i := strings.Index(msg, ": "); i >= 0 {
 		msg = msg[i+2:]
 	}
-	msg = quoteBadArg(msg)
+	msg = fixBadArg(msg, stubCalledAsMethod(L))
 	if w := where(L); w != "" {
 		msg = w + ": " + msg
 	}
 	return lua.LString(msg)
 }
 
-// quoteBadArg quotes the function name in gopher-lua's
-// "bad argument #N to NAME (...)" as Lua does: 'NAME'. (A package-level
-// regexp for this was a twentieth of start-up.)
-func quoteBadArg(msg string) string {
+// stubCalledAsMethod reports whether the innermost stub on L's stack was
+// called as obj:name(...).
+func stubCalledAsMethod(L *lua.LState) bool {
+	for i := 0; i < 10; i++ {
+		dbg, ok := L.GetStack(i)
+		if !ok {
+			return false
+		}
+		if _, err := L.GetInfo("Sn", dbg, lua.LNil); err != nil {
+			continue
+		}
+		if dbg.Source == "stub" {
+			return dbg.NameWhat == "method"
+		}
+	}
+	return false
+}
+
+// fixBadArg renders "bad argument #N to NAME (...)" as Lua 5.1 does: the
+// name quoted, and for a method call self not counted (#1 is the first
+// argument after self; self itself is `calling 'NAME' on bad self`). (A
+// package-level regexp for this was a twentieth of start-up.)
+func fixBadArg(msg string, method bool) string {
 	rest, ok := strings.CutPrefix(msg, "bad argument #")
 	if !ok {
 		return msg
@@ -201,20 +223,38 @@ func quoteBadArg(msg string) string {
 	if i == 0 || !strings.HasPrefix(rest[i:], " to ") {
 		return msg
 	}
-	start := len(msg) - len(rest) + i + len(" to ")
-	end := start
-	for end < len(msg) {
-		c := msg[end]
-		if c == '_' || c == '.' || c == ':' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-			end++
-			continue
-		}
-		break
-	}
-	if end == start {
+	n, err := strconv.Atoi(rest[:i])
+	if err != nil {
 		return msg
 	}
-	return msg[:start] + "'" + msg[start:end] + "'" + msg[end:]
+	rest = rest[i+len(" to "):]
+	name := ""
+	if strings.HasPrefix(rest, "'") {
+		if j := strings.IndexByte(rest[1:], '\''); j >= 0 {
+			name, rest = rest[1:1+j], rest[2+j:]
+		}
+	} else {
+		end := 0
+		for end < len(rest) {
+			c := rest[end]
+			if c == '_' || c == '.' || c == ':' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+				end++
+				continue
+			}
+			break
+		}
+		name, rest = rest[:end], rest[end:]
+	}
+	if name == "" {
+		return msg
+	}
+	if method {
+		n--
+		if n == 0 {
+			return "calling '" + name + "' on bad self" + rest
+		}
+	}
+	return "bad argument #" + strconv.Itoa(n) + " to '" + name + "'" + rest
 }
 
 func (s *sched) panicPcall(L *lua.LState) {

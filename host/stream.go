@@ -121,6 +121,11 @@ func (r readerOnly) Read(p []byte) (int, error) {
 func streamRead(L *lua.LState) int {
 	s := StreamArg(L, 1)
 	format := L.Get(2)
+	switch format.(type) {
+	case lua.LNumber, lua.LString, *lua.LNilType:
+	default:
+		return ArgError(L, 2, "number or string expected, got "+TypeName(format))
+	}
 	return Go(L, func(ctx context.Context) (Push, error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -303,9 +308,12 @@ func (h *Host) InstallStdio() {
 	ioT.RawSetString("stdin", stdin)
 	ioT.RawSetString("stdout", stdout)
 	ioT.RawSetString("stderr", stderr)
+	// Not tail calls: a tail call loses its call site, and with it the
+	// method-call numbering of `bad argument` messages.
 	fn, err := L.Load(strings.NewReader(`local io, i, o = ...
-io.read = function(...) return i:read(...) end
-io.write = function(...) return o:write(...) end
+local function id(...) return ... end
+io.read = function(...) return id(i:read(...)) end
+io.write = function(...) return id(o:write(...)) end
 io.lines = (function(orig) return function(name, ...) if name == nil then return i:lines() end return orig(name, ...) end end)(io.lines)`), "host:stdio")
 	if err != nil {
 		panic(err)

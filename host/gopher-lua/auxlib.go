@@ -241,12 +241,26 @@ func (ls *LState) OptUserData(n int, d *LUserData) *LUserData {
 
 /* error operations {{{ */
 
+// ArgError raises `bad argument #n to 'name' (message)`. gos3lua patch:
+// as in Lua 5.1's luaL_argerror, a function called as obj:name(...) does
+// not count self (`calling 'name' on bad self` for self itself), and the
+// name is quoted.
 func (ls *LState) ArgError(n int, message string) {
-	ls.RaiseError("bad argument #%v to %v (%v)", n, ls.rawFrameFuncName(ls.currentFrame), message)
+	name := ls.rawFrameFuncName(ls.currentFrame)
+	if calledAsMethod(ls.currentFrame) {
+		n--
+		if n == 0 {
+			ls.RaiseError("calling '%v' on bad self (%v)", name, message)
+		}
+	}
+	if len(name) > 0 && name[0] != '(' && name[0] != '<' {
+		name = "'" + name + "'"
+	}
+	ls.RaiseError("bad argument #%v to %v (%v)", n, name, message)
 }
 
 func (ls *LState) TypeError(n int, typ LValueType) {
-	ls.RaiseError("bad argument #%v to %v (%v expected, got %v)", n, ls.rawFrameFuncName(ls.currentFrame), typ.String(), ls.Get(n).Type().String())
+	ls.ArgError(n, fmt.Sprintf("%v expected, got %v", typ.String(), ls.Get(n).Type().String()))
 }
 
 /* }}} */

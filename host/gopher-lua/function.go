@@ -20,6 +20,9 @@ type DbgLocalInfo struct {
 type DbgCall struct {
 	Name string
 	Pc   int
+	// Method is true for a call written obj:name(...) (gos3lua patch: Lua's
+	// namewhat "method", for the numbering of `bad argument` messages).
+	Method bool
 }
 
 type FunctionProto struct {

@@ -124,6 +124,9 @@ type Debug struct {
 	NUpvalues       int
 	LineDefined     int
 	LastLineDefined int
+	// NameWhat is "method" when the function was called as obj:name(...),
+	// else "" (gos3lua patch; set by GetInfo "n", as Lua's namewhat).
+	NameWhat string
 }
 
 /* }}} */
@@ -862,6 +865,22 @@ func (ls *LState) frameFuncName(fr *callFrame) (string, bool) {
 		return fmt.Sprintf("<%v:%v>", fr.Fn.Proto.SourceName, fr.Fn.Proto.LineDefined), false
 	}
 	return "(anonymous)", false
+}
+
+// calledAsMethod reports whether fr was called as obj:name(...) (gos3lua
+// patch: PUC Lua's namewhat "method"). A tail call has lost its call site.
+func calledAsMethod(fr *callFrame) bool {
+	frame := fr.Parent
+	if frame == nil || frame.Fn.IsG || fr.TailCall > 0 {
+		return false
+	}
+	pc := frame.Pc - 1
+	for _, call := range frame.Fn.Proto.DbgCalls {
+		if call.Pc == pc {
+			return call.Method
+		}
+	}
+	return false
 }
 
 func (ls *LState) isStarted() bool {
@@ -1791,6 +1810,10 @@ func (ls *LState) GetInfo(what string, dbg *Debug, fn LValue) (LValue, error) {
 		case 'n':
 			if dbg.frame != nil {
 				dbg.Name = ls.rawFrameFuncName(dbg.frame)
+				dbg.NameWhat = ""
+				if calledAsMethod(dbg.frame) {
+					dbg.NameWhat = "method"
+				}
 			}
 		default:
 			return LNil, newApiErrorS(ApiErrorRun, "invalid what: "+string(c))
