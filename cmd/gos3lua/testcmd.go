@@ -146,12 +146,28 @@ func testCommand(args []string) int {
 	return sum.ExitCode(o.AllowEmpty)
 }
 
+const directUsage = `usage: gos3lua FILE_test.lua [--run PATTERN] [--timeout S]
+
+Runs the tests of one file and prints TAP version 13 for it (exit status 1
+when a test failed, 2 on bad usage), so that Perl's harness can run a suite:
+  prove -j 4 --exec gos3lua -r --ext _test.lua DIR
+For prove-style output, several files, -j, --tap or --junit: gos3lua test.
+`
+
 // runOneTestFile is `gos3lua foo_test.lua [--timeout S] [--run P]`: TAP
 // for that file, for prove --exec gos3lua.
 func runOneTestFile(path string, args []string) int {
 	o, err := parseTestArgs(args)
-	if err != nil && err != errHelp {
-		fmt.Fprintf(os.Stderr, "gos3lua: %s: %v\n", path, err)
+	if err == errHelp {
+		fmt.Print(directUsage)
+		return 0
+	}
+	if err == nil && (len(o.Paths) > 0 || o.Jobs != 0 || o.Verbose || o.TAP || o.Doc || o.AllowEmpty || o.JUnit != "") {
+		// Options of the runner that mean nothing for one file's TAP.
+		err = fmt.Errorf("only --run and --timeout apply to one test file (see gos3lua test --help)")
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "gos3lua: %s: %v\ntry 'gos3lua %s --help'\n", path, err, path)
 		return 2
 	}
 	tuneGC()

@@ -187,25 +187,30 @@ func TestTestCommandInterrupt(t *testing.T) {
 	dir := writeTree(t, map[string]string{"slow_test.lua": `local test = require("test")
 local task = require("task")
 test("sleeps", function(t) task.sleep(60) end)`})
-	cmd := exec.Command(bin, "test")
-	cmd.Dir = dir
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(500 * time.Millisecond)
-	cmd.Process.Signal(syscall.SIGINT)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("Ctrl-C did not stop the run")
-	}
-	if cmd.ProcessState.ExitCode() != 130 || !strings.Contains(out.String(), "interrupted") || last(out.String()) != "0 passed, 1 failed" {
-		t.Errorf("exit %d\n%s", cmd.ProcessState.ExitCode(), out.String())
+	for _, c := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+		cmd := exec.Command(bin, "test")
+		cmd.Dir = dir
+		var out bytes.Buffer
+		cmd.Stdout = &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(500 * time.Millisecond)
+		cmd.Process.Signal(c.sig)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			t.Fatalf("%v did not stop the run", c.sig)
+		}
+		if cmd.ProcessState.ExitCode() != c.code || !strings.Contains(out.String(), "interrupted") || last(out.String()) != "0 passed, 1 failed" {
+			t.Errorf("%v: exit %d\n%s", c.sig, cmd.ProcessState.ExitCode(), out.String())
+		}
 	}
 }
 
@@ -219,6 +224,19 @@ func TestTestFileDirectlyPrintsTAP(t *testing.T) {
 	out, _, code = inDir(t, dir, "fail_test.lua")
 	if code != 1 || !strings.Contains(out, "ok 1 - good\nnot ok 2 - bad\n  ---\n") || last(out) != "1..2" {
 		t.Errorf("exit %d\n%s", code, out)
+	}
+	out, _, code = inDir(t, dir, "fail_test.lua", "--run", "good", "--timeout", "5")
+	if code != 0 || out != "TAP version 13\nok 1 - good\n1..1\n" {
+		t.Errorf("--run good: exit %d\n%s", code, out)
+	}
+	if out, _, code := inDir(t, dir, "fail_test.lua", "--help"); code != 0 || !strings.HasPrefix(out, "usage: gos3lua FILE_test.lua") {
+		t.Errorf("--help: exit %d\n%s", code, out)
+	}
+	for _, bad := range [][]string{{"--tap"}, {"-j", "2"}, {"other_test.lua"}, {"--frobnicate"}, {"--timeout", "soon"}} {
+		out, errs, code := inDir(t, dir, append([]string{"fail_test.lua"}, bad...)...)
+		if code != 2 || out != "" || !strings.Contains(errs, "fail_test.lua: ") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", bad, code, out, errs)
+		}
 	}
 }
 
