@@ -250,12 +250,13 @@ func Query(ctx context.Context, name string, qtype uint16, o Options) (*Result, 
 		if share <= 0 {
 			break
 		}
-		res, err := queryServer(ctx, srv, m, time.Now().Add(share), o.TCP)
+		t0 := time.Now()
+		res, err := queryServer(ctx, srv, m, t0.Add(share), o.TCP)
 		if ctx.Err() != nil {
 			return nil, &host.Error{Kind: "cancelled", Message: prefix + ": cancelled", Err: ctx.Err()}
 		}
 		if err != nil {
-			waited[srv] += share
+			waited[srv] += time.Since(t0)
 			last = classify(srv, waited[srv], err)
 			if errs[srv] == nil {
 				failed = append(failed, srv)
@@ -341,7 +342,9 @@ func exchange(ctx context.Context, network, srv string, m *mdns.Msg, deadline ti
 	defer stop()
 	q := m.Copy()
 	q.Id = mdns.Id()
-	c := &mdns.Client{Net: network}
+	// The deadline is the only limit: miekg/dns would otherwise cut every
+	// read at its own 2 s, leaving the rest of the caller's time unused.
+	c := &mdns.Client{Net: network, Timeout: time.Until(deadline)}
 	r, rtt, err := c.ExchangeWithConnContext(ctx, q, &mdns.Conn{Conn: conn})
 	if err != nil {
 		if ctx.Err() != nil {

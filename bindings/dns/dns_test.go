@@ -231,6 +231,25 @@ func TestTimeout(t *testing.T) {
 	}
 }
 
+// A long timeout is used whole (miekg/dns cuts each read at 2 s unless told
+// otherwise), and the error says how long the server was waited for.
+func TestLongTimeoutUsedWhole(t *testing.T) {
+	s := startServer(t, ServerOptions{Drop: true})
+	start := time.Now()
+	_, err := Query(context.Background(), "example.com", mdns.TypeA, Options{Servers: []string{s.Addr}, Timeout: 5 * time.Second})
+	el := time.Since(start)
+	he := wantKind(t, err, "timeout")
+	if el < 4800*time.Millisecond || el > 6*time.Second {
+		t.Errorf("gave up after %v, want about 5s", el)
+	}
+	if !strings.HasSuffix(he.Message, s.Addr+": no answer within 5s") {
+		t.Errorf("message %q", he.Message)
+	}
+	if q := s.Queries(); q != 2 {
+		t.Errorf("%d queries, want 2 (one retry)", q)
+	}
+}
+
 // A lost UDP answer is asked again when the timeout leaves room for two
 // attempts.
 func TestRetryLost(t *testing.T) {
