@@ -16,9 +16,10 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// json: encode Lua values as JSON and back. A table with keys 1..n is an
-// array, any other table an object (an empty table is {} unless marked
-// with json.array). null decodes to json.null inside arrays (to keep
+// json: encode Lua values as JSON and back. A table whose keys are all
+// positive integers is an array (holes, as in {1, nil, 3}, are null; a
+// mostly-holes one is an error), any other table an object (an empty
+// table is {} unless marked with json.array). null decodes to json.null inside arrays (to keep
 // positions) and to an absent key inside objects.
 var jsonFuncs = map[string]lua.LGFunction{
 	"encode": jsonEncode, // encode(v [, {pretty=, indent=}]) → string
@@ -81,6 +82,10 @@ func jsonArray(L *lua.LState) int {
 	L.Push(t)
 	return 1
 }
+
+// maxSparseLen: an array with holes up to this length always encodes (its
+// holes as null), a longer one only while at least half of it is values.
+const maxSparseLen = 10
 
 type jsonEncoder struct {
 	L      *lua.LState
@@ -145,15 +150,27 @@ func (e *jsonEncoder) table(t *lua.LTable, pad, where string) error {
 	e.seen[t] = true
 	defer delete(e.seen, t)
 
-	// Count keys and check whether they are exactly 1..n.
-	n, count := 0, 0
+	// A table whose keys are all positive integers is an array; holes
+	// (nil in {1, nil, 3}) become null, as in cjson, while at most half of
+	// it is holes (or it is shorter than 11). A sparser one is an error
+	// rather than an object keyed "1", "3", which would not decode back to
+	// the same table.
+	n, count, allInts := 0, 0, true
 	t.ForEach(func(k, _ lua.LValue) {
 		count++
-		if f, ok := k.(lua.LNumber); ok && f >= 1 && f == lua.LNumber(math.Trunc(float64(f))) && int(f) > n {
+		f, ok := k.(lua.LNumber)
+		if !ok || f < 1 || f != lua.LNumber(math.Trunc(float64(f))) || f > math.MaxInt32 {
+			allInts = false
+			return
+		}
+		if int(f) > n {
 			n = int(f)
 		}
 	})
-	isArray := count > 0 && n == count || count == 0 && e.L.GetMetatable(t) == e.arrMT
+	isArray := count > 0 && allInts || count == 0 && e.L.GetMetatable(t) == e.arrMT
+	if isArray && n > count && n > maxSparseLen && n > 2*count {
+		return fmt.Errorf("%s: sparse array (highest index %d, only %d values): fill the holes with json.null, or use string keys for an object", where, n, count)
+	}
 	inner := pad + e.indent
 	sep := func(first bool) {
 		if !first {

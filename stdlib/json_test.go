@@ -10,7 +10,21 @@ eq(json.encode(json.array()), "[]")
 eq(json.encode(json.array({})), "[]")
 eq(json.encode({1, 2, "x"}), '[1,2,"x"]')
 eq(json.encode({b = 1, a = {true, false}, c = json.null}), '{"a":[true,false],"b":1,"c":null}')
-eq(json.encode({[1] = "a", [3] = "c"}), '{"1":"a","3":"c"}')
+-- holes in an array are null (keys all positive integers, at most half holes or at most 10 long)
+eq(json.encode({[1] = "a", [3] = "c"}), '["a",null,"c"]')
+eq(json.encode({1, 2, nil, 4}), '[1,2,null,4]')
+eq(json.encode({nil, nil, 3}), '[null,null,3]')
+eq(json.encode({[10] = true}), '[null,null,null,null,null,null,null,null,null,true]')
+eq(json.encode({[1] = 1, [2] = 2, [3] = 3, [6] = 6}), '[1,2,3,null,null,6]')
+eq(json.encode(json.array({[2] = "b"})), '[null,"b"]')
+local back = json.decode(json.encode({1, nil, 3}))
+eq(back[1], 1); eq(back[2], json.null); eq(back[3], 3)
+-- anything else is an object, number keys as strings
+eq(json.encode({[1] = "a", x = "y"}), '{"1":"a","x":"y"}')
+eq(json.encode({[0] = "z", [1] = "a"}), '{"0":"z","1":"a"}')
+eq(json.encode({[1.5] = "h"}), '{"1.5":"h"}')
+eq(json.encode({[-1] = "m"}), '{"-1":"m"}')
+eq(json.encode({[2^40] = 1}), '{"1099511627776":1}')
 eq(json.encode({1.5, -0.25, 1e20, 123456789012}), "[1.5,-0.25,1e+20,123456789012]")
 eq(json.encode("q\"\\\n\t\1</>é\255"), '"q\\"\\\\\\n\\t\\u0001</>é\\ufffd"')
 eq(json.encode(nil), "null")
@@ -40,6 +54,8 @@ eq(json.encode(json.decode(json.encode(doc))), json.encode(doc))
 		`require("json").encode({a = {0/0}})`:                            "json.encode: $.a[1]: NaN cannot be represented in JSON",
 		`local t = {} t.self = t require("json").encode(t)`:              "json.encode: $.self: table contains itself (a cycle)",
 		`require("json").encode({[true] = 1})`:                           "object keys must be strings or numbers, not boolean",
+		`require("json").encode({[11] = 1})`:                             "json.encode: $: sparse array (highest index 11, only 1 values)",
+		`require("json").encode({a = {[1] = 1, [1000] = 2}})`:            "json.encode: $.a: sparse array (highest index 1000, only 2 values): fill the holes with json.null",
 		`require("json").encode(1, 2)`:                                   "bad argument #2 to 'encode' (table expected, got number)",
 		`require("json").array(5)`:                                       "bad argument #1 to 'array' (table expected, got number)",
 	})
