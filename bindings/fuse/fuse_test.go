@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -527,5 +528,154 @@ fuse.mount(mnt, {
 	}
 	if got := sh(t, f.dir, "cat calls"); got != "1\n" {
 		t.Errorf("getattr calls with cache = 30: %q, want 1", got)
+	}
+}
+
+// mountOptions is the option field of dir's line in /proc/mounts, and its
+// source (the fsname).
+func mountOptions(t *testing.T, dir string) (source, opts string) {
+	t.Helper()
+	b, err := os.ReadFile("/proc/mounts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 3 && f[1] == dir {
+			return f[0], "," + f[3] + ","
+		}
+	}
+	t.Fatalf("%s is not in /proc/mounts", dir)
+	return "", ""
+}
+
+// opts: read_only wins over write callbacks (EROFS, an "ro" mount, the
+// callbacks never called); fsname names the mount; allow_other is off
+// unless asked for. readdir entries may be tables; release is called.
+func TestMountOptions(t *testing.T) {
+	f := serveLua(t, `
+local fuse = require("fuse")
+local mnt, log = ...
+local released = 0
+fuse.mount(mnt, {
+  getattr = function(path)
+    if path == "/" or path == "/sub" then return {type = "dir"} end
+    if path == "/released" then return {size = #tostring(released)} end
+    if path == "/f" then return {size = 3} end
+  end,
+  readdir = function(path)
+    return {{name = "f", type = "file", size = 3}, {name = "sub", type = "dir"}, "released"}
+  end,
+  read = function(path, size, off)
+    if path == "/released" then return tostring(released) end
+    return ("abc"):sub(off + 1, off + size)
+  end,
+  release = function(path) if path == "/f" then released = released + 1 end end,
+  write = function() error("write must not be called on a read_only mount") end,
+  create = function() error("create must not be called on a read_only mount") end,
+  unlink = function() error("unlink must not be called on a read_only mount") end,
+}, {read_only = true, fsname = "myfs", log = log}):serve()
+`)
+	src, opts := mountOptions(t, f.dir)
+	if src != "myfs" || !strings.Contains(opts, ",ro,") || strings.Contains(opts, "allow_other") {
+		t.Errorf("/proc/mounts: %s %s", src, opts)
+	}
+	_, err := os.OpenFile(f.path("f"), os.O_WRONLY, 0)
+	wantErrno(t, err, syscall.EROFS)
+	wantErrno(t, os.WriteFile(f.path("new"), []byte("x"), 0644), syscall.EROFS)
+	wantErrno(t, os.Remove(f.path("f")), syscall.EROFS)
+	ents, err := os.ReadDir(f.dir)
+	if err != nil || len(ents) != 3 || ents[0].Name() != "f" || ents[0].IsDir() || ents[2].Name() != "sub" || !ents[2].IsDir() {
+		t.Fatalf("readdir with entry tables: %v %v", ents, err)
+	}
+	for i := 0; i < 2; i++ {
+		if b, err := os.ReadFile(f.path("f")); err != nil || string(b) != "abc" {
+			t.Fatalf("read: %q %v", b, err)
+		}
+	}
+	// release is asynchronous for the kernel: wait for it.
+	waitFor(t, "two releases", func() bool { return sh(t, f.dir, "cat released") == "2" })
+	if log := f.logText(t); log != "" {
+		t.Errorf("a callback ran:\n%s", log)
+	}
+
+	g := serveLua(t, `
+local fuse = require("fuse")
+fuse.mount(..., {getattr = function() return {type = "dir"} end}, {allow_other = true}):serve()
+`)
+	if src, opts := mountOptions(t, g.dir); src != "gos3lua" || !strings.Contains(opts, ",allow_other,") || strings.Contains(opts, ",ro,") {
+		t.Errorf("allow_other = true: %s %s", src, opts)
+	}
+}
+
+// A write-side callback that raises is an EIO too, logged; the next
+// write works.
+func TestWriteCallbackErrors(t *testing.T) {
+	f := serveLua(t, `
+local fuse = require("fuse")
+local mnt, log = ...
+local data = ""
+fuse.mount(mnt, {
+  getattr = function(path)
+    if path == "/" then return {type = "dir"} end
+    if path == "/f" then return {size = #data} end
+  end,
+  read = function(path, size, off) return data:sub(off + 1, off + size) end,
+  write = function(path, d, off)
+    if d:find("bad", 1, true) then error("refusing " .. d) end
+    data = data:sub(1, off) .. d
+  end,
+  truncate = function(path, size) data = data:sub(1, size) end,
+  mkdir = function(path) local x = nil; return x.y end,
+}, {log = log}):serve()
+`)
+	fh, err := os.OpenFile(f.path("f"), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	_, err = fh.WriteAt([]byte("bad bytes"), 0)
+	wantErrno(t, err, syscall.EIO)
+	if _, err := fh.WriteAt([]byte("good"), 0); err != nil {
+		t.Fatalf("the write after a failed one: %v", err)
+	}
+	if b, err := os.ReadFile(f.path("f")); err != nil || string(b) != "good" {
+		t.Errorf("read back: %q %v", b, err)
+	}
+	wantErrno(t, os.Mkdir(f.path("d"), 0755), syscall.EIO)
+	log := f.logText(t)
+	for _, want := range []string{"fuse: write /f 9@0: error in callback (EIO): fs.lua:12: refusing bad bytes", "fuse: mkdir /d", "attempt to index", "stack traceback:"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+}
+
+// The error report goes to stderr as well as to opts.log (here: no log).
+func TestCallbackErrorOnStderr(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "broken.lua")
+	os.WriteFile(file, []byte(`local fuse = require("fuse")
+local function inner(path) error("broken for " .. path) end
+fuse.mount(arg[1], {
+  getattr = function(path)
+    if path == "/" then return {type = "dir"} end
+    if path == "/broken" then inner(path) end
+    return {size = 0}
+  end,
+}):serve()
+`), 0644)
+	s := runScript(t, nil, file)
+	_, err := os.Stat(s.path("broken"))
+	wantErrno(t, err, syscall.EIO)
+	if _, err := os.Stat(s.path("fine")); err != nil {
+		t.Fatalf("after the error: %v", err)
+	}
+	s.cmd.Process.Signal(os.Interrupt)
+	<-s.exited
+	errs := s.stderr.String()
+	for _, want := range []string{"fuse: getattr /broken: error in callback (EIO): ", "broken.lua:2: broken for /broken",
+		"stack traceback:", "broken.lua:2: in function 'inner'", "broken.lua:6:"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
 	}
 }

@@ -194,8 +194,8 @@ type script struct {
 	exited chan struct{}
 }
 
-// runScript starts `gos3lua scripts/NAME args... MOUNTPOINT` and waits
-// until it has mounted.
+// runScript starts `gos3lua scripts/NAME args... MOUNTPOINT` (NAME may
+// also be an absolute path) and waits until it has mounted.
 func runScript(t *testing.T, env []string, name string, args ...string) *script {
 	t.Helper()
 	hosttest.Need(t, "/dev/fuse")
@@ -204,7 +204,11 @@ func runScript(t *testing.T, env []string, name string, args ...string) *script 
 	if err := os.Mkdir(s.dir, 0755); err != nil {
 		t.Fatal(err)
 	}
-	argv := append([]string{filepath.Join(repoRoot(), "scripts", name)}, args...)
+	file := name
+	if !filepath.IsAbs(file) {
+		file = filepath.Join(repoRoot(), "scripts", name)
+	}
+	argv := append([]string{file}, args...)
 	argv = append(argv, s.dir)
 	s.cmd = exec.Command(bin, argv...)
 	s.cmd.Env = append(os.Environ(), env...)
