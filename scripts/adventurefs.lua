@@ -88,10 +88,28 @@ local function wrap(text, width)
   return table.concat(out, "\n")
 end
 
+-- read_story is the story to play: the bundled one or --story's file,
+-- checked. A story that cannot be played is a one-line reason and exit 2.
+local function read_story()
+  local ok, scenes, title, start = pcall(function()
+    local story = bundled
+    if opts.story then
+      local chunk, err = loadfile(opts.story)
+      if not chunk then error(err, 0) end
+      story = chunk()
+    end
+    return load_story(story)
+  end)
+  if not ok then
+    local why = tostring(type(scenes) == "table" and scenes.message or scenes)
+    io.stderr:write("adventurefs.lua: story ", opts.story or "(bundled)", ": ", (why:gsub("^[^\n]-:%d+: ", ""):gsub("%s+$", "")), "\n")
+    os.exit(2)
+  end
+  return scenes, title, start
+end
+
 local function main()
-  local story = bundled
-  if opts.story then story = dofile(opts.story) end
-  local scenes, title, start = load_story(story)
+  local scenes, title, start = read_story()
 
   local texts = {}
   for id, sc in pairs(scenes) do

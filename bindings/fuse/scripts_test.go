@@ -179,11 +179,21 @@ func TestAdventureFSOwnStory(t *testing.T) {
 	if got := sh(t, s.dir, "cat left-door/story.txt"); !strings.Contains(got, "== Tiny ==") || !strings.Contains(got, "Cake. The end.") {
 		t.Errorf("story: %q", got)
 	}
-	// A broken story is refused with a clear message.
-	os.WriteFile(file, []byte(`return {start = "a", scenes = {a = {text = "x", choices = {{"go", "nowhere"}}}}}`), 0644)
-	out, err := exec.Command(gos3lua(t), filepath.Join(repoRoot(), "scripts", "adventurefs.lua"), "--story", file, t.TempDir()).CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "unknown scene nowhere") {
-		t.Errorf("broken story: %v %s", err, out)
+	// A broken story is refused with a one-line reason, exit status 2.
+	for src, want := range map[string]string{
+		`return {start = "a", scenes = {a = {text = "x", choices = {{"go", "nowhere"}}}}}`: "scene a: choice go leads to unknown scene nowhere",
+		`return {start = "a", scenes = {a = {text = 1}}}`:                                  "scene a needs a text",
+		`return 42`:           "a story is a table",
+		`return {`:            "syntax error",
+		`error("my mistake")`: ": my mistake",
+	} {
+		os.WriteFile(file, []byte(src), 0644)
+		cmd := exec.Command(gos3lua(t), filepath.Join(repoRoot(), "scripts", "adventurefs.lua"), "--story", file, t.TempDir())
+		out, _ := cmd.CombinedOutput()
+		if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.HasPrefix(string(out), "adventurefs.lua: story "+file+": ") ||
+			!strings.Contains(string(out), want) || strings.Count(string(out), "\n") != 1 {
+			t.Errorf("story %s: exit %d, want 2 and one line with %q:\n%s", src, code, want, out)
+		}
 	}
 }
 
@@ -217,4 +227,40 @@ func TestStaleMountCleared(t *testing.T) {
 		_, err := os.Stat(filepath.Join(s.dir, "story.txt"))
 		return err == nil
 	})
+}
+
+// Every script answers --help (exit 0, usage on stdout) and refuses bad
+// usage with a one-line reason and exit status 2, mounting nothing.
+func TestScriptsUsage(t *testing.T) {
+	bin := gos3lua(t)
+	for _, c := range []struct {
+		script string
+		args   []string
+		code   int
+		want   string
+	}{
+		{"randomfs.lua", []string{"--help"}, 0, "usage: randomfs.lua [options] MOUNTPOINT"},
+		{"adventurefs.lua", []string{"-h"}, 0, "usage: adventurefs.lua [options] MOUNTPOINT"},
+		{"s3fs.lua", []string{"--help"}, 0, "usage: s3fs.lua [options] MOUNTPOINT"},
+		{"randomfs.lua", nil, 2, "randomfs.lua: missing argument MOUNTPOINT"},
+		{"randomfs.lua", []string{"--seed", "x", "/tmp"}, 2, "randomfs.lua: "},
+		{"randomfs.lua", []string{"--bogus", "/tmp"}, 2, "unknown option '--bogus'"},
+		{"adventurefs.lua", nil, 2, "adventurefs.lua: missing argument MOUNTPOINT"},
+		{"adventurefs.lua", []string{"--story", "/nonexistent.lua", "/tmp"}, 2, "/nonexistent.lua"},
+		{"s3fs.lua", []string{"/tmp"}, 2, "s3fs.lua: missing required option '--bucket'"},
+		{"s3fs.lua", []string{"-b", "x", "--block-size", "lots", "/tmp"}, 2, "s3fs.lua: "},
+	} {
+		cmd := exec.Command(bin, append([]string{filepath.Join(repoRoot(), "scripts", c.script)}, c.args...)...)
+		cmd.Env = append(os.Environ(), "GOS3LUA_BUCKET=")
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		cmd.Run()
+		out := stdout.String()
+		if c.code != 0 {
+			out = stderr.String()
+		}
+		if code := cmd.ProcessState.ExitCode(); code != c.code || !strings.Contains(out, c.want) {
+			t.Errorf("%s %q: exit %d, want %d with %q\nstdout: %s\nstderr: %s", c.script, c.args, code, c.code, c.want, stdout.String(), stderr.String())
+		}
+	}
 }
