@@ -416,13 +416,26 @@ func classify(err error, timeout time.Duration) (kind, text string) {
 	var ie x509.CertificateInvalidError
 	var ae tls.AlertError
 	var re tls.RecordHeaderError
+	var oe *net.OpError
 	switch {
 	case errors.Is(err, context.Canceled):
 		return "cancelled", "cancelled"
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return "timeout", "timeout after " + timeout.String()
-	case errors.As(err, &ve), errors.As(err, &he), errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &ae), errors.As(err, &re):
-		return "tls", "tls: " + err.Error()
+	case errors.As(err, &ve):
+		return "tls", "certificate not trusted: " + strings.TrimPrefix(ve.Err.Error(), "x509: ")
+	case errors.As(err, &he):
+		return "tls", "certificate not trusted: " + strings.TrimPrefix(he.Error(), "x509: ")
+	case errors.As(err, &ue):
+		return "tls", "certificate not trusted: " + strings.TrimPrefix(ue.Error(), "x509: ")
+	case errors.As(err, &ie):
+		return "tls", "certificate not trusted: " + strings.TrimPrefix(ie.Error(), "x509: ")
+	case errors.As(err, &ae):
+		return "tls", "TLS handshake failed: alert " + strings.TrimPrefix(ae.Error(), "tls: ")
+	case errors.As(err, &oe) && oe.Op == "remote error": // an alert from the server
+		return "tls", "TLS handshake failed: the server sent alert " + strings.TrimPrefix(oe.Err.Error(), "tls: ")
+	case errors.As(err, &re):
+		return "tls", "TLS handshake failed: " + strings.TrimPrefix(re.Error(), "tls: ")
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "network", "connection refused"
 	case errors.Is(err, syscall.ECONNRESET):

@@ -3,6 +3,8 @@ package smtp
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
 	"strings"
@@ -476,5 +478,68 @@ func TestImplicitTLS(t *testing.T) {
 	_, err = Dial(context.Background(), s.Addr(), Options{Timeout: 500 * time.Millisecond, TLS: "none"})
 	if err == nil {
 		t.Error("plaintext against implicit TLS succeeded")
+	}
+}
+
+// TLS failures are kind "tls" at the stage they happen, with one readable
+// line saying what went wrong (not "tls: tls handshake: tls: ...").
+func TestTLSFailures(t *testing.T) {
+	garbage := func(closeOnly bool) string {
+		return rawServer(t, func(r *bufio.Reader, w net.Conn) {
+			w.Write([]byte("220 raw ESMTP\r\n"))
+			r.ReadString('\n')
+			w.Write([]byte("250-raw\r\n250 STARTTLS\r\n"))
+			r.ReadString('\n')
+			w.Write([]byte("220 go ahead\r\n"))
+			if closeOnly {
+				return
+			}
+			r.Read(make([]byte, 5))
+			w.Write([]byte("this is not TLS at all\r\n"))
+		})
+	}
+	alerting, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+		return nil, errors.New("no certificate today")
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { alerting.Close() })
+	go func() {
+		for {
+			c, err := alerting.Accept()
+			if err != nil {
+				return
+			}
+			go func() { c.(*tls.Conn).Handshake(); c.Close() }()
+		}
+	}()
+	selfSigned := startServer(t, ServerOptions{TLS: true})
+	for _, c := range []struct {
+		what, addr string
+		opts       Options
+		kind       string
+		stage      string
+		text       string
+	}{
+		{"not TLS after 220", garbage(false), Options{}, "tls", "starttls", "TLS handshake failed: first record does not look like a TLS handshake"},
+		{"closed after 220", garbage(true), Options{}, "network", "starttls", "connection closed by server"},
+		{"self-signed, verify", selfSigned.Addr(), Options{Verify: true}, "tls", "starttls", "certificate not trusted: certificate signed by unknown authority"},
+		{"server alert", alerting.Addr().String(), Options{TLS: "tls"}, "tls", "connect", "TLS handshake failed: the server sent alert internal error"},
+	} {
+		c.opts.Timeout = 2 * time.Second
+		_, err := Dial(context.Background(), c.addr, c.opts)
+		he := hostErr(t, err)
+		if he.Kind != c.kind || he.Fields["stage"] != c.stage || he.Fields["text"] != c.text {
+			t.Errorf("%s: got %s %v %q, want %s %s %q", c.what, he.Kind, he.Fields["stage"], he.Fields["text"], c.kind, c.stage, c.text)
+		}
+		if !strings.HasSuffix(he.Message, ": "+c.text) {
+			t.Errorf("%s: message %q", c.what, he.Message)
+		}
+	}
+	// A name mismatch (not reachable without a trusted CA here): its text.
+	_, text := classify(x509.HostnameError{Certificate: selfSigned.Certificate(), Host: "mx.example"}, time.Second)
+	if !strings.HasPrefix(text, "certificate not trusted: certificate is valid for localhost") || !strings.HasSuffix(text, ", not mx.example") {
+		t.Errorf("hostname mismatch: %q", text)
 	}
 }
