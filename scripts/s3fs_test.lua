@@ -1,0 +1,132 @@
+-- Tests of s3fs.lua, run in this process: the script serves its mount in one
+-- task while the test reads it through the kernel with the fs module in
+-- another (`gos3lua test scripts/s3fs_test.lua`). Real mounts need
+-- root and /dev/fuse; bindings/fuse/scripts_test.go runs the script as its
+-- own process (a 20 MiB stream compared with cmp, dd, paging, --rw).
+-- The bucket lives in a store of its own (s3.server) on loopback.
+local test = require("test")
+local fs = require("fs")
+local fuse = require("fuse")
+local task = require("task")
+local s3 = require("s3")
+
+local here = debug.getinfo(1, "S").source:gsub("^@", ""):match("^(.*)/[^/]*$") or "."
+
+-- mount(t, "s3fs.lua", args...) runs the script in a task with its own
+-- arg and a fuse module that hands the test its mount; returns the
+-- mountpoint. The mount is undone when the test ends.
+local function mount(t, script, ...)
+  t:need("/dev/fuse")
+  local dir = t:tmpdir()
+  local chunk = assert(loadfile(here .. "/" .. script))
+  local handle
+  local myfuse = setmetatable({
+    mount = function(...)
+      handle = fuse.mount(...)
+      return handle
+    end,
+  }, {__index = fuse})
+  local env = setmetatable({
+    require = function(name) if name == "fuse" then return myfuse end return require(name) end,
+    io = setmetatable({stderr = {write = function() end}}, {__index = io}),
+  }, {__index = _G})
+  setfenv(chunk, env)
+  local args = {...}
+  args[#args + 1] = dir
+  local saved = _G.arg
+  _G.arg = {[0] = script, unpack(args)}
+  local served = task.spawn(chunk, unpack(args))
+  while not handle and not served:done() do task.sleep(0.01) end
+  _G.arg = saved
+  if not handle then served:wait() end -- raises the script's error
+  t:ok(handle, script .. " did not mount")
+  t:cleanup(function()
+    handle:unmount()
+    served:wait()
+  end)
+  return dir
+end
+
+-- names(dir) → the sorted names in dir.
+local function names(dir)
+  local out = {}
+  for _, e in ipairs(fs.readdir(dir)) do out[#out + 1] = e.name end
+  return out
+end
+
+-- tree(dir, depth) → "type size path" lines, like find -maxdepth.
+local function tree(dir, depth, out, rel)
+  out, rel = out or {}, rel or ""
+  if depth == 0 then return out end
+  for _, e in ipairs(fs.readdir(dir)) do
+    local p = rel .. "/" .. e.name
+    out[#out + 1] = e.type .. " " .. (e.type == "file" and e.size or "-") .. " " .. p
+    if e.type == "dir" then tree(dir .. "/" .. e.name, depth - 1, out, p) end
+  end
+  return out
+end
+
+
+-- bucket(t) → a fresh bucket "fsb" in a store of the test's own.
+local function bucket(t)
+  local srv = s3.server{dir = t:tmpdir()}
+  t:cleanup(function() srv:close() end)
+  local previous = s3.use(srv:client())
+  t:cleanup(function() s3.use(previous) end)
+  s3.create_bucket("fsb")
+  return s3.bucket("fsb")
+end
+
+-- bytes(n, seed) → n pseudo-random bytes.
+local function bytes(n, seed)
+  local parts, x = {}, seed or 7
+  for i = 1, n do
+    x = (x * 1103515245 + 12345) % 2147483648
+    parts[i] = string.char(x % 256)
+  end
+  return table.concat(parts)
+end
+
+test("s3fs: objects as files, key prefixes as directories", function(t)
+  local b = bucket(t)
+  local big = bytes(300000)
+  b:put("hello.txt", "hello, s3\n")
+  b:put("data/big.bin", big)
+  b:put("data/deep/x.txt", "x")
+  local dir = mount(t, "s3fs.lua", "-b", "fsb", "--block-size", "64K")
+  t:eq(names(dir), {"data", "hello.txt"})
+  t:eq(tree(dir .. "/data", 3), {"file 300000 /big.bin", "dir - /deep", "file 1 /deep/x.txt"})
+  t:eq(fs.read(dir .. "/hello.txt"), "hello, s3\n")
+  local st = fs.stat(dir .. "/data/big.bin")
+  t:eq(st.size, #big)
+  t:eq(math.floor(st.mtime), math.floor(b:stat("data/big.bin").mtime))
+  t:eq(fs.read(dir .. "/data/big.bin"), big)
+  -- Reads at offsets: mid-block, across the 64 KiB blocks, the tail.
+  local f = fs.open(dir .. "/data/big.bin", "r")
+  t:cleanup(function() f:close() end)
+  for _, c in ipairs{{65530, 20}, {1000, 140000}, {299990, 100}} do
+    f:seek("set", c[1])
+    t:eq(f:read(c[2]), big:sub(c[1] + 1, c[1] + c[2]), "read " .. c[2] .. " at " .. c[1])
+  end
+  t:eq(fs.stat(dir .. "/nope"), nil)
+  t:err(function() fs.write(dir .. "/new.txt", "x") end, "read%-only")
+end)
+
+test("s3fs: an s3pipe stream reads as one file across its chunks", function(t)
+  local b = bucket(t)
+  local data, sizes = bytes(250000, 3), {100000, 100000, 50000}
+  local off = 0
+  for i, n in ipairs(sizes) do
+    b:put(("bob-%010d"):format(i - 1), data:sub(off + 1, off + n))
+    off = off + n
+  end
+  b:put("bob.s3pipe.json", require("json").encode{format = "s3pipe/1", first = 0, count = 3, sizes = sizes, size = #data})
+  local dir = mount(t, "s3fs.lua", "-b", "fsb", "--block-size", "32K")
+  t:eq(names(dir), {"bob"})
+  t:eq(fs.stat(dir .. "/bob").size, #data)
+  t:eq(fs.read(dir .. "/bob"), data)
+  local f = fs.open(dir .. "/bob", "r")
+  t:cleanup(function() f:close() end)
+  f:seek("set", 99990)
+  t:eq(f:read(120020), data:sub(99991, 220010), "a read across both chunk boundaries")
+end)
