@@ -30,7 +30,7 @@ local opts = args.parse{
     {nil, "from", metavar = "ADDR", help = "envelope sender (default mxtest@ this host's name)"},
     {nil, "to", metavar = "ADDR", help = "recipient (default postmaster@DOMAIN)"},
     {nil, "port", type = "integer", default = 25, help = "SMTP port of every exchange"},
-    {nil, "timeout", type = "duration", default = "30s", help = "for each step (connect, each reply, TLS)"},
+    {nil, "timeout", type = "duration", default = "30s", help = "for each step (connect, each reply, TLS; DNS queries at most 5s)"},
     {nil, "quit-after", metavar = "STAGE", help = "stop after connect, ehlo, starttls, mail or rcpt (no message sent)"},
     {nil, "no-tls", type = "boolean", help = "do not use STARTTLS even when offered"},
     {nil, "helo", metavar = "NAME", help = "EHLO name (default this host's name)"},
@@ -48,11 +48,15 @@ if quit_after and not STAGES[quit_after] then
   io.stderr:write("mxtest.lua: --quit-after: want connect, ehlo, starttls, mail or rcpt, not '", quit_after, "'\n")
   os.exit(2)
 end
-if opts.jobs < 1 then
-  io.stderr:write("mxtest.lua: --jobs must be at least 1\n")
+local function usage(msg)
+  io.stderr:write("mxtest.lua: ", msg, "\ntry mxtest.lua --help\n")
   os.exit(2)
 end
-local dns_opts = {server = opts.dns}
+if opts.jobs < 1 then usage("--jobs must be at least 1") end
+if opts.port < 1 or opts.port > 65535 then usage("--port must be 1-65535, not " .. opts.port) end
+if opts.timeout <= 0 then usage("--timeout must be positive") end
+-- A DNS query is a step too, but it needs no more than a resolver's usual 5 s.
+local dns_opts = {server = opts.dns, timeout = math.min(opts.timeout, 5)}
 local from = opts.from or ("mxtest@" .. smtp.hostname())
 
 local DAYS = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}
@@ -164,13 +168,19 @@ local function fail_row(domain, exchange, address, stage, text, preference)
           stage = stage, text = text, done = true}
 end
 
+-- "dns: query x.test MX: 192.0.2.53:53: no answer within 5s" after "FAIL dns"
+-- needs no second "dns:".
+local function dns_text(err)
+  return (tostring(err):gsub("^dns: ", ""))
+end
+
 -- Resolve one domain's exchanges and their addresses, then queue a probe
 -- per address.
 local function resolve(i, domain)
   local list = {}
   local ok, mxs, reason = pcall(dns.mx, domain, dns_opts)
   if not ok then
-    list[1] = fail_row(domain, nil, nil, "dns", tostring(mxs))
+    list[1] = fail_row(domain, nil, nil, "dns", dns_text(mxs))
   elseif #mxs == 0 then
     list[1] = fail_row(domain, nil, nil, "dns", reason or "no mail exchange")
   else
@@ -182,7 +192,7 @@ local function resolve(i, domain)
     for j, mx in ipairs(mxs) do
       local lok, addrs, why = lookups[j]:wait()
       if not lok then
-        list[#list + 1] = fail_row(domain, mx.exchange, nil, "dns", tostring(addrs), mx.preference)
+        list[#list + 1] = fail_row(domain, mx.exchange, nil, "dns", dns_text(addrs), mx.preference)
       elseif #addrs == 0 then
         list[#list + 1] = fail_row(domain, mx.exchange, nil, "dns", why or "no address", mx.preference)
       else

@@ -42,6 +42,10 @@ slow.test.          60 IN MX 5 mx.slow.test.
 mx.slow.test.       60 IN A 127.0.0.1
 implicit.test.      60 IN A 127.0.0.1
 null.test.          60 IN MX 0 .
+refused.test.       60 IN MX 10 mx.refused.test.
+mx.refused.test.    60 IN A 127.0.0.2
+drop.test.          60 IN MX 10 mx.drop.test.
+mx.drop.test.       60 IN A 127.0.0.1
 ]]
 
 local function servers(t, smtp_opts)
@@ -114,4 +118,76 @@ test("a server that never answers is a timeout, not a hang", function(t)
   local out, code = run("mxtest.lua", "--dns", d.addr, "--port", tostring(s.port), "--timeout", "0.5s", "implicit.test")
   t:eq(out, "implicit.test implicit.test 127.0.0.1 FAIL connect timeout after 500ms\n")
   t:eq(code, 1)
+end)
+
+test("refused connections, drops mid-DATA and bad names are FAIL lines", function(t)
+  local d = dns.server{records = ZONE}
+  local s = smtp.server{replies = {data = {["@drop.test"] = "drop"}}}
+  t:cleanup(function() d:close(); s:close() end)
+  -- smtp.server listens on 127.0.0.1 only: 127.0.0.2 refuses.
+  local out, code = run("mxtest.lua", "--dns", d.addr, "--port", tostring(s.port), "--timeout", "2s",
+    "refused.test", "drop.test", "exa mple.test", "bücher.test", "a..b.test")
+  out = out:gsub("connection reset by server", "connection closed by server")
+  t:eq(out, table.concat({
+    "refused.test mx.refused.test 127.0.0.2 FAIL connect connection refused",
+    "drop.test mx.drop.test 127.0.0.1 FAIL data connection closed by server",
+    'exa mple.test - - FAIL dns query "exa mple.test" MX: invalid name: contains a space or control character',
+    'bücher.test - - FAIL dns query "bücher.test" MX: invalid name: not ASCII (give an internationalized name in its xn-- form)',
+    'a..b.test - - FAIL dns query "a..b.test" MX: invalid name: empty label',
+  }, "\n") .. "\n")
+  t:eq(code, 1)
+end)
+
+test("a DNS server that never answers, or answers garbage: FAIL dns within the timeout", function(t)
+  local dead = dns.server{drop = true}
+  local bad = dns.server{malformed = true, records = ZONE}
+  t:cleanup(function() dead:close(); bad:close() end)
+  local time = require("time")
+  local t0 = time.now()
+  local out, code = run("mxtest.lua", "--dns", dead.addr, "--timeout", "0.5s", "good.test", "relay.test")
+  t:eq(out, "good.test - - FAIL dns query good.test MX: " .. dead.addr .. ": no answer within 0.5s\n" ..
+            "relay.test - - FAIL dns query relay.test MX: " .. dead.addr .. ": no answer within 0.5s\n")
+  t:eq(code, 1)
+  t:ok(time.now() - t0 < 2, "both domains time out together, in about 0.5 s")
+  out, code = run("mxtest.lua", "--dns", bad.addr, "--timeout", "1s", "good.test")
+  t:match(out, "^good.test %- %- FAIL dns query good.test MX: 127.0.0.1:%d+: malformed answer: ")
+  t:eq(code, 1)
+end)
+
+test("bad --port, --timeout, --jobs exit 2", function(t)
+  for _, a in ipairs{{"--port", "0"}, {"--port", "65536"}, {"--timeout", "0s"}, {"--jobs", "0"}} do
+    local out, code = run("mxtest.lua", a[1], a[2], "good.test")
+    t:eq(code, 2, a[1] .. " " .. a[2])
+    t:match(out, "mxtest.lua: " .. a[1]:gsub("%-", "%%-"))
+  end
+end)
+
+test("domains and exchanges are probed concurrently", function(t)
+  local records = {}
+  local names = {}
+  for i = 1, 20 do
+    local d = "d" .. i .. ".test."
+    records[#records + 1] = d .. " 60 IN MX 10 mx1." .. d
+    records[#records + 1] = d .. " 60 IN MX 20 mx2." .. d
+    records[#records + 1] = "mx1." .. d .. " 60 IN A 127.0.0.1"
+    records[#records + 1] = "mx2." .. d .. " 60 IN A 127.0.0.1"
+    names[i] = "d" .. i .. ".test"
+  end
+  local d = dns.server{records = table.concat(records, "\n")}
+  local s = smtp.server{delay = 0.1}
+  t:cleanup(function() d:close(); s:close() end)
+  local time = require("time")
+  local t0 = time.now()
+  local out, code = run("mxtest.lua", "--dns", d.addr, "--port", tostring(s.port), unpack(names))
+  local took = time.now() - t0
+  t:eq(code, 0, out)
+  -- 40 conversations of 7 replies at 0.1 s: 28 s one after the other.
+  t:ok(took < 3, "40 exchanges took " .. took .. " s")
+  local want = {}
+  for i = 1, 20 do
+    want[#want + 1] = "d" .. i .. ".test mx1.d" .. i .. ".test 127.0.0.1 OK"
+    want[#want + 1] = "d" .. i .. ".test mx2.d" .. i .. ".test 127.0.0.1 OK"
+  end
+  t:eq(out, table.concat(want, "\n") .. "\n", "the order of the arguments, then preference")
+  t:eq(#s:messages(), 40)
 end)

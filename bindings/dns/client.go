@@ -250,13 +250,12 @@ func Query(ctx context.Context, name string, qtype uint16, o Options) (*Result, 
 		if share <= 0 {
 			break
 		}
-		t0 := time.Now()
-		res, err := queryServer(ctx, srv, m, t0.Add(share), o.TCP)
+		res, err := queryServer(ctx, srv, m, time.Now().Add(share), o.TCP)
 		if ctx.Err() != nil {
 			return nil, &host.Error{Kind: "cancelled", Message: prefix + ": cancelled", Err: ctx.Err()}
 		}
 		if err != nil {
-			waited[srv] += time.Since(t0)
+			waited[srv] += share
 			last = classify(srv, waited[srv], err)
 			if errs[srv] == nil {
 				failed = append(failed, srv)
