@@ -3,6 +3,7 @@ package host_test
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,10 +41,23 @@ func init() {
 					return nil, ctx.Err()
 				})
 			},
+			// stuck() ignores the run's context (like a read of a
+			// terminal) until unstick is closed
+			"stuck": func(L *lua.LState) int {
+				return host.Go(L, func(ctx context.Context) (host.Push, error) {
+					<-unstick
+					return nil, nil
+				})
+			},
 			// stream(n) → a stream of n bytes
 			"stream": func(L *lua.LState) int {
 				n := L.CheckInt(1)
 				L.Push(host.NewStream(L, "probe", strings.NewReader(strings.Repeat("x", n)), nil, nil))
+				return 1
+			},
+			// stuckreader() → a stream whose reads ignore the context
+			"stuckreader": func(L *lua.LState) int {
+				L.Push(host.NewStream(L, "stuck", stuckReader{}, nil, nil))
 				return 1
 			},
 			"count": func(L *lua.LState) int {
@@ -55,6 +69,8 @@ func init() {
 		return 1
 	})
 }
+
+var unstick = make(chan struct{})
 
 func run(t *testing.T, code string) error {
 	t.Helper()
@@ -223,6 +239,34 @@ func TestCancelMidCall(t *testing.T) {
 	}
 }
 
+// Work that ignores the cancelled context must not keep the run alive:
+// its task is resumed with "cancelled" after a grace period, in a task, in
+// place (where a task cannot yield) and in Block (generic-for iterators).
+func TestCancelAbandonsStuckCall(t *testing.T) {
+	for _, code := range []string{
+		`require("probe").stuck()`,
+		`local t = require("task").spawn(function() require("probe").stuck() end) t:wait()`,
+		`table.sort({2, 1}, function(a, b) require("probe").stuck() return a < b end)`,
+		`for l in require("probe").stuckreader():lines() do end`,
+	} {
+		h := host.New(host.Options{})
+		go func() {
+			time.Sleep(50 * time.Millisecond)
+			h.Cancel(errors.New("interrupt"))
+		}()
+		start := time.Now()
+		_, err := h.RunString(code, "t.lua")
+		h.Close()
+		var le *host.LuaError
+		if !errors.As(err, &le) || le.Kind() != "cancelled" {
+			t.Errorf("%s: got %v, want a cancelled error", code, err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s: cancellation took %v", code, d)
+		}
+	}
+}
+
 func TestCancelStopsCPUBoundLua(t *testing.T) {
 	h := host.New(host.Options{})
 	defer h.Close()
@@ -312,3 +356,7 @@ func TestBadArgumentNumbering(t *testing.T) {
 		}
 	}
 }
+
+type stuckReader struct{}
+
+func (stuckReader) Read(p []byte) (int, error) { <-unstick; return 0, io.EOF }

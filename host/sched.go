@@ -31,6 +31,7 @@ type Task struct {
 	done     bool
 	parked   bool
 	observed bool
+	call     *call // its Go work in flight, if any
 	Rets     []lua.LValue
 	Err      *LuaError
 	onDone   []func(*Task)
@@ -49,6 +50,16 @@ func (t *Task) OnDone(fn func(*Task)) {
 	}
 	t.onDone = append(t.onDone, fn)
 }
+
+// call is one Go work in flight for a task. abandoned: the run was
+// cancelled and the work did not return within abandonAfter, so the task
+// has been resumed with a "cancelled" error and the late result is dropped.
+type call struct{ abandoned bool }
+
+// abandonAfter is how long work that ignores a cancelled context (a read
+// of stdin or a terminal, a foreign library) may keep a cancelled run
+// waiting: Ctrl-C must stop the script, not only the well-behaved calls.
+const abandonAfter = time.Second
 
 type wake struct {
 	t    *Task
@@ -408,20 +419,40 @@ func (h *Host) cancelledError(err error) *Error {
 
 // runWork runs work on its own goroutine and waits for it, turning a Go
 // panic into an error (one line; the stack goes to stderr).
-func runWork(ctx context.Context, work Work) (push Push, err error) {
-	done := make(chan struct{})
+// Cancelled, it waits abandonAfter at most (see abandonAfter).
+func runWork(ctx context.Context, work Work) (Push, error) {
+	type result struct {
+		push Push
+		err  error
+	}
+	done := make(chan result, 1)
 	go func() {
-		defer close(done)
-		defer func() {
-			if r := recover(); r != nil {
-				fmt.Fprintf(os.Stderr, "gos3lua: internal error (Go panic): %v\n%s", r, debug.Stack())
-				err = fmt.Errorf("internal error (Go panic): %v", r)
-			}
-		}()
-		push, err = work(ctx)
+		push, err := runWorkHere(ctx, work)
+		done <- result{push, err}
 	}()
-	<-done
-	return push, err
+	r, ok := waitOrAbandon(ctx, done)
+	if !ok {
+		return nil, context.Canceled
+	}
+	return r.push, r.err
+}
+
+// waitOrAbandon receives from done, or gives up abandonAfter after ctx is
+// cancelled (ok false).
+func waitOrAbandon[T any](ctx context.Context, done <-chan T) (v T, ok bool) {
+	select {
+	case v = <-done:
+		return v, true
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(abandonAfter)
+	defer t.Stop()
+	select {
+	case v = <-done:
+		return v, true
+	case <-t.C:
+		return v, false
+	}
 }
 
 // Sleep suspends the calling task for d (cancellable).
@@ -568,6 +599,10 @@ func (s *sched) reportUnobserved() {
 
 func (s *sched) loop(main *Task) error {
 	h := s.h
+	var grace <-chan time.Time
+	if s.ctxSeen && s.inflight > 0 {
+		grace = time.After(abandonAfter)
+	}
 	for {
 		for len(s.ready) > 0 {
 			w := s.ready[0]
@@ -605,16 +640,6 @@ func (s *sched) loop(main *Task) error {
 		select {
 		case f := <-s.events:
 			f()
-			// f may have resumed a task (complete) that called os.exit
-			// or ended main with an error: same checks as above.
-			if s.exited {
-				h.Cancel(&ExitError{Code: s.exitCode})
-				return &ExitError{Code: s.exitCode}
-			}
-			if main.done && main.Err != nil {
-				h.Cancel(errors.New("main task failed"))
-				return main.Err
-			}
 		case <-done:
 			s.ctxSeen = true
 			cause := context.Cause(h.ctx)
@@ -623,7 +648,45 @@ func (s *sched) loop(main *Task) error {
 					h.WakeError(t, &Error{Kind: "cancelled", Message: "cancelled: " + cause.Error(), Err: cause})
 				}
 			}
+			if s.inflight > 0 {
+				grace = time.After(abandonAfter)
+			}
+			continue
+		case <-grace:
+			grace = nil
+			s.abandon()
 		}
+		// f or abandon may have resumed a task that called os.exit or
+		// ended main with an error: same checks as above.
+		if s.exited {
+			h.Cancel(&ExitError{Code: s.exitCode})
+			return &ExitError{Code: s.exitCode}
+		}
+		if main.done && main.Err != nil {
+			h.Cancel(errors.New("main task failed"))
+			return main.Err
+		}
+	}
+}
+
+// abandon resumes every task whose Go work is still in flight, after the
+// run was cancelled, with a "cancelled" error; the work's result, should
+// it ever come, is dropped.
+func (s *sched) abandon() {
+	var stuck []*Task
+	for _, t := range s.tasks {
+		if t.call != nil {
+			stuck = append(stuck, t)
+		}
+	}
+	for _, t := range stuck {
+		if t.call == nil || t.done {
+			continue
+		}
+		t.call.abandoned = true
+		t.call = nil
+		s.inflight--
+		s.complete(t, nil, s.h.cancelledError(context.Canceled))
 	}
 }
 
@@ -683,9 +746,16 @@ func (s *sched) step(t *Task, args []lua.LValue) {
 func (s *sched) start(t *Task, w Work) {
 	s.inflight++
 	h := s.h
+	c := &call{}
+	t.call = c
+	ctx := h.ctx
 	go func() {
-		push, err := runWorkHere(h.ctx, w)
+		push, err := runWorkHere(ctx, w)
 		s.events <- func() {
+			if c.abandoned {
+				return
+			}
+			t.call = nil
 			s.inflight--
 			s.complete(t, push, err)
 		}
@@ -760,6 +830,11 @@ func Block(L *lua.LState, work func(ctx context.Context) error) error {
 		return &Error{Kind: "cancelled", Message: "cancelled: " + context.Cause(h.ctx).Error(), Err: err}
 	}
 	done := make(chan error, 1)
-	go func() { done <- work(h.ctx) }()
-	return <-done
+	ctx := h.ctx
+	go func() { done <- work(ctx) }()
+	err, ok := waitOrAbandon(ctx, done)
+	if !ok {
+		return h.cancelledError(context.Canceled)
+	}
+	return err
 }

@@ -93,19 +93,19 @@ loop:
 	}
 	rest := args[i:]
 	if len(codes) == 0 && len(rest) == 0 {
-		return repl(nil)
+		return repl(nil, 0)
 	}
 	if len(codes) > 0 {
 		h := newHost("", rest)
 		defer h.Close()
-		code := 0
+		code, luaErr := 0, false
 		for _, c := range codes {
-			if code = runChunk(h, c, "(command line)", rest); code != 0 {
-				return code
+			if code, luaErr = runChunk(h, c, "(command line)", rest); code != 0 {
+				break
 			}
 		}
-		if interactive {
-			return repl(h)
+		if interactive && (code == 0 || luaErr) {
+			return repl(h, code)
 		}
 		return code
 	}
@@ -122,9 +122,12 @@ loop:
 	}
 	h := newHost(name, scriptArgs)
 	defer h.Close()
-	code := runChunk(h, src, name, scriptArgs)
-	if interactive && code == 0 {
-		return repl(h)
+	code, luaErr := runChunk(h, src, name, scriptArgs)
+	if interactive && (code == 0 || luaErr) {
+		// After a Lua error too (reported above), so that the state the
+		// script left can be inspected, as python -i does. (PUC lua -i
+		// exits instead.) os.exit and signals still end the run.
+		return repl(h, code)
 	}
 	return code
 }
@@ -160,12 +163,13 @@ func newHost(script string, args []string) *host.Host {
 }
 
 // runChunk compiles and runs src as the main task, reporting errors; it
-// returns the exit status.
-func runChunk(h *host.Host, src, name string, args []string) int {
+// returns the exit status, and whether it is 1 for a Lua error (syntax or
+// run time) rather than os.exit or a signal.
+func runChunk(h *host.Host, src, name string, args []string) (code int, luaErr bool) {
 	fn, err := h.Compile(src, name)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "gos3lua: %v\n", err)
-		return 1
+		return 1, true
 	}
 	largs := make([]lua.LValue, len(args))
 	for i, a := range args {
@@ -174,7 +178,8 @@ func runChunk(h *host.Host, src, name string, args []string) int {
 	stop := handleSignals(h)
 	_, err = h.Run(fn, largs...)
 	sig := stop()
-	return report(err, sig)
+	var ee *host.ExitError
+	return report(err, sig), err != nil && sig == 0 && !errors.As(err, &ee)
 }
 
 // handleSignals cancels the run on the first SIGINT/SIGTERM and exits at

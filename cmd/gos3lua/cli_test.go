@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,6 +80,12 @@ func TestCommandLine(t *testing.T) {
 		{"unknown option", "", []string{"--frobnicate"}, "", "unknown option --frobnicate", 2},
 		{"error table is one line", "", []string{"-e", `error(setmetatable({kind="x", message="it broke"}, {__tostring=function(e) return e.message end}))`}, "", "it broke", 1},
 		{"REPL on a pipe", "x = 20\nx + 1\nfunction f()\n  return 'multi'\nend\nf()\n", nil, "21\n\"multi\"\n", "", 0},
+		{"-i enters the REPL after a failing script", "print('in repl', x)\n", []string{"-i", write("fail.lua", "x = 5\nerror('boom')\n")}, "in repl\t5\n", "fail.lua:2: boom", 1},
+		{"-i enters the REPL after a syntax error", "print('in repl')\n", []string{"-i", syntax}, "in repl\n", syntax + ":3:", 1},
+		{"-i enters the REPL after failing -e code", "print('in repl', y)\n", []string{"-i", "-e", "y = 7", "-e", "error('boom')", "-e", "y = 8"}, "in repl\t7\n", "(command line):1: boom", 1},
+		{"-i after a good script: the REPL's status", "print('in repl', z)\n", []string{"-i", "-e", "z = 1"}, "in repl\t1\n", "", 0},
+		{"-i does not enter the REPL after os.exit", "print('in repl')\n", []string{"-i", exit}, "", "", 5},
+		{"missing script with -i", "print('in repl')\n", []string{"-i", filepath.Join(dir, "nope.lua")}, "", "no such script", 2},
 		{"binary stdin to stdout", "a\x00b\xff\n", []string{"-e", `io.stdout:write(io.stdin:read("a"))`}, "a\x00b\xff\n", "", 0},
 	}
 	for _, c := range cases {
@@ -86,6 +93,9 @@ func TestCommandLine(t *testing.T) {
 			out, errs, code := gos3lua(t, c.stdin, c.args...)
 			if code != c.code {
 				t.Errorf("exit status %d, want %d (stderr %q)", code, c.code, errs)
+			}
+			if c.out == "" && out != "" {
+				t.Errorf("stdout %q, want nothing", out)
 			}
 			if c.out != "" && !strings.HasPrefix(out, c.out) {
 				t.Errorf("stdout %q, want prefix %q", out, c.out)
@@ -131,6 +141,64 @@ func TestSignals(t *testing.T) {
 	}
 }
 
+// startBlocked starts a script that prints "ready" and then blocks in a
+// read of stdin, which is a pipe that stays open: a Go call that does not
+// watch the run's context.
+func startBlocked(t *testing.T) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(bin, "-e", `print("ready") io.stdout:write("") io.stdin:read("a")`)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdin.Close() })
+	out, _ := cmd.StdoutPipe()
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	buf := make([]byte, 6)
+	if _, err := io.ReadFull(out, buf); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, &errb
+}
+
+// Ctrl-C stops a script even while it waits in a read that ignores
+// cancellation (stdin, a terminal): the call is abandoned after a grace
+// period.
+func TestSignalStopsBlockedRead(t *testing.T) {
+	cmd, errb := startBlocked(t)
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("got %v, want exit status 130 (stderr %q)", err, errb)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("took %v to stop", d)
+	}
+}
+
+// A second Ctrl-C exits at once, without waiting for the first one's
+// grace period (a second, see host.abandonAfter).
+func TestSecondInterruptKills(t *testing.T) {
+	cmd, errb := startBlocked(t)
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	time.Sleep(100 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("got %v, want exit status 130 (stderr %q)", err, errb)
+	}
+	if d := time.Since(start); d > 900*time.Millisecond {
+		t.Fatalf("took %v: the second Ctrl-C did not kill at once", d)
+	}
+}
+
 // ptyTerm drives the binary through a real pseudo-terminal.
 type ptyTerm struct {
 	t   *testing.T
@@ -138,10 +206,11 @@ type ptyTerm struct {
 	cmd *exec.Cmd
 	mu  sync.Mutex
 	buf bytes.Buffer
+	all bytes.Buffer // everything shown, for checks after the fact
 }
 
-func startTerm(t *testing.T, state string) *ptyTerm {
-	cmd := exec.Command(bin)
+func startTerm(t *testing.T, state string, args ...string) *ptyTerm {
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+state, "TERM=xterm")
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
 	if err != nil {
@@ -154,6 +223,7 @@ func startTerm(t *testing.T, state string) *ptyTerm {
 			n, err := f.Read(b)
 			tm.mu.Lock()
 			tm.buf.Write(b[:n])
+			tm.all.Write(b[:n])
 			tm.mu.Unlock()
 			if err != nil {
 				return
@@ -235,4 +305,23 @@ func TestREPLTerminal(t *testing.T) {
 	tm2 := startTerm(t, state)
 	tm2.send("\x1b[A") // up arrow: the last line
 	tm2.expect("'still here'")
+}
+
+// gos3lua -i SCRIPT on a terminal: the script's error is shown, then the
+// REPL starts with the state the script left.
+func TestREPLTerminalAfterFailingScript(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "fail.lua")
+	os.WriteFile(script, []byte("left = 'behind'\nerror('boom')\n"), 0o644)
+	tm := startTerm(t, t.TempDir(), "-i", script)
+	tm.send("left\r")
+	tm.expect(`"behind"`)
+	tm.send("\x04")
+	if err := tm.cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v", err)
+	}
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	if !strings.Contains(tm.all.String(), "fail.lua:2: boom") {
+		t.Errorf("the script's error was not shown: %q", tm.all.String())
+	}
 }

@@ -17,17 +17,20 @@ import (
 )
 
 // repl reads Lua a chunk at a time, runs each as a main task and prints
-// what an expression evaluates to. h may carry state from -e/-i.
-func repl(h *host.Host) int {
+// what an expression evaluates to. h may carry state from -e/-i; status is
+// theirs (1 when they failed), kept as the exit status when stdin is not a
+// terminal.
+func repl(h *host.Host, status int) int {
 	if h == nil {
 		h = newHost("", nil)
 		defer h.Close()
 	}
+	h.Renew() // a failed script cancelled the run's context
 	if err := h.Preload(); err != nil {
 		fmt.Fprintf(os.Stderr, "gos3lua: %v\n", err)
 	}
 	if !isTerminal(os.Stdin) {
-		return replPipe(h, os.Stdin)
+		return replPipe(h, os.Stdin, status)
 	}
 	rl, err := readline.NewEx(&readline.Config{
 		Prompt:            "> ",
@@ -40,7 +43,7 @@ func repl(h *host.Host) int {
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "gos3lua: %v\n", err)
-		return replPipe(h, os.Stdin)
+		return replPipe(h, os.Stdin, status)
 	}
 	defer rl.Close()
 	fmt.Fprintf(rl.Stdout(), "gos3lua %s (Lua 5.1); modules: %s; Ctrl-D exits\n", version, strings.Join(host.Modules(), ", "))
@@ -69,11 +72,10 @@ func repl(h *host.Host) int {
 
 // replPipe evaluates stdin line by line without prompts; an incomplete
 // chunk continues on the next line. The exit status is 1 if any chunk failed.
-func replPipe(h *host.Host, r io.Reader) int {
+func replPipe(h *host.Host, r io.Reader, status int) int {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1024*1024), 64*1024*1024)
 	var buf []string
-	status := 0
 	for sc.Scan() {
 		buf = append(buf, sc.Text())
 		more := evalChunkStatus(h, strings.Join(buf, "\n"), os.Stdout, &status)
