@@ -45,6 +45,16 @@ local function usage(msg)
   os.exit(2)
 end
 
+if opts.port < 1 or opts.port > 65535 then usage("--port must be 1-65535, not " .. opts.port) end
+if opts.timeout <= 0 then usage("--timeout must be positive") end
+-- An ETRN argument is one word: a domain, @domain or #queue (RFC 1985).
+local function check_domain(d, where)
+  if type(d) ~= "string" or d == "" or d:find("[%s%c]") then
+    usage(where .. ": bad domain " .. string.format("%q", tostring(d)) .. " (one word: a domain, @domain or #queue)")
+  end
+end
+for _, d in ipairs(opts.domain) do check_domain(d, "DOMAIN") end
+
 -- plan[server] = {domain, ...}
 local plan = {}
 if opts.config then
@@ -63,6 +73,7 @@ if opts.config then
     end
     if #opts.server == 0 or only_server[server] then
       for _, d in ipairs(domains) do
+        check_domain(d, "--config " .. opts.config .. ": " .. server)
         if #opts.domain == 0 or only_domain[d:lower()] then
           plan[server] = plan[server] or {}
           table.insert(plan[server], d)

@@ -122,7 +122,15 @@ func Dial(ctx context.Context, target string, opts Options) (*Client, error) {
 			port = 465
 		}
 	}
+	if port < 1 || port > 65535 {
+		return nil, host.Errorf("usage", "smtp: connect %s: port %d out of range 1-65535", target, port).With("stage", "connect").With("text", fmt.Sprintf("port %d out of range 1-65535", port))
+	}
 	hostname, addr := splitTarget(target, port)
+	if _, p, err := net.SplitHostPort(addr); err == nil {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, host.Errorf("usage", "smtp: connect %s: invalid port %q", target, p).With("stage", "connect").With("text", "invalid port "+strconv.Quote(p))
+		}
+	}
 	c := &Client{addr: addr, opts: opts, name: opts.ServerName}
 	if c.name == "" {
 		c.name = hostname

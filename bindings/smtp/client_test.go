@@ -543,3 +543,23 @@ func TestTLSFailures(t *testing.T) {
 		t.Errorf("hostname mismatch: %q", text)
 	}
 }
+
+func TestBadPort(t *testing.T) {
+	for _, c := range []struct {
+		target string
+		port   int
+		text   string
+	}{
+		{"127.0.0.1:99999", 0, `invalid port "99999"`},
+		{"127.0.0.1:smtp", 0, `invalid port "smtp"`},
+		{"[::1]:0", 0, `invalid port "0"`},
+		{"127.0.0.1", 70000, "port 70000 out of range 1-65535"},
+		{"127.0.0.1", -1, "port -1 out of range 1-65535"},
+	} {
+		_, err := Dial(context.Background(), c.target, Options{Port: c.port, Timeout: time.Second})
+		he := hostErr(t, err)
+		if he.Kind != "usage" || he.Fields["stage"] != "connect" || he.Fields["text"] != c.text {
+			t.Errorf("%s port %d: %s %q %v", c.target, c.port, he.Kind, he.Message, he.Fields)
+		}
+	}
+}
