@@ -8,8 +8,10 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"syscall"
 
 	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
 )
 
 // Error is the error a binding returns from Go work (or raises with Raise).
@@ -58,7 +60,9 @@ func Wrap(prefix string, err error) *Error {
 	}
 	kind := "error"
 	var ne net.Error
+	var oe *net.OpError
 	var pe *os.PathError
+	var errno syscall.Errno
 	switch {
 	case errors.Is(err, context.Canceled):
 		kind = "cancelled"
@@ -70,6 +74,13 @@ func Wrap(prefix string, err error) *Error {
 		kind = "EACCES"
 	case errors.Is(err, os.ErrExist):
 		kind = "EEXIST"
+	case errors.As(err, &oe):
+		kind = "network"
+	case errors.As(err, &errno) && errno != 0:
+		// A bare errno (syscall.Errno is a net.Error too, so it must be
+		// told apart here): its name, such as ENOTDIR or ENOSPC, which
+		// fuse answers the kernel with; "network" for a socket's.
+		kind = errnoKind(errno)
 	case errors.As(err, &pe):
 		kind = "io"
 	case errors.As(err, &ne):
@@ -80,6 +91,18 @@ func Wrap(prefix string, err error) *Error {
 		msg = prefix + ": " + msg
 	}
 	return &Error{Kind: kind, Message: msg, Err: err}
+}
+
+func errnoKind(errno syscall.Errno) string {
+	switch errno {
+	case syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.ECONNABORTED, syscall.EHOSTUNREACH,
+		syscall.ENETUNREACH, syscall.ENETDOWN, syscall.EADDRNOTAVAIL, syscall.ENOTCONN:
+		return "network"
+	}
+	if name := unix.ErrnoName(errno); name != "" {
+		return name
+	}
+	return "io"
 }
 
 // ErrorValue converts err to the Lua value raised for it.

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -360,3 +362,32 @@ func TestBadArgumentNumbering(t *testing.T) {
 type stuckReader struct{}
 
 func (stuckReader) Read(p []byte) (int, error) { <-unstick; return 0, io.EOF }
+
+// Wrap gives Go errors the kinds scripts test for: errno names for file
+// system errors (fuse answers the kernel with them), "network" for
+// sockets.
+func TestWrapKinds(t *testing.T) {
+	cases := []struct {
+		err  error
+		kind string
+	}{
+		{context.Canceled, "cancelled"},
+		{context.DeadlineExceeded, "timeout"},
+		{&os.PathError{Op: "open", Path: "x", Err: syscall.ENOENT}, "ENOENT"},
+		{syscall.ENOENT, "ENOENT"},
+		{syscall.EACCES, "EACCES"},
+		{syscall.EEXIST, "EEXIST"},
+		{syscall.ENOTDIR, "ENOTDIR"},
+		{&os.PathError{Op: "read", Path: "x", Err: syscall.EISDIR}, "EISDIR"},
+		{syscall.ENOSPC, "ENOSPC"},
+		{syscall.ECONNREFUSED, "network"},
+		{&net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, "network"},
+		{&net.OpError{Op: "write", Net: "tcp", Err: syscall.EPIPE}, "network"},
+		{errors.New("plain"), "error"},
+	}
+	for _, c := range cases {
+		if got := host.Wrap("", c.err).Kind; got != c.kind {
+			t.Errorf("Wrap(%v).Kind = %q, want %q", c.err, got, c.kind)
+		}
+	}
+}

@@ -201,3 +201,48 @@ assert(errs[3]:find("^a/dangling ENOENT fs: walk: follow " .. dir:gsub("%p", "%%
 eq(table.concat(seen, " "), "a a/1.txt a/b a/b/2.txt a/b/c a/b/c/3.o a/bee a/bee/2.txt a/bee/c a/bee/c/3.o top.txt")
 `)
 }
+
+// Every fs function on a path that is not there: absence where the API
+// says so (stat, lstat, readlink: nil; exists, remove: false; glob: {}),
+// else an error naming the path whose kind is the errno name.
+func TestFSMissing(t *testing.T) {
+	runIn(t, `
+local fs, hash = require("fs"), require("hash")
+local m = dir .. "/missing"
+eq(fs.stat(m), nil, "stat")
+eq(fs.lstat(m), nil, "lstat")
+eq(fs.readlink(m), nil, "readlink")
+eq(fs.exists(m), false, "exists")
+eq(fs.remove(m), false, "remove")
+eq(fs.remove(m, {recursive = true}), false, "remove recursive")
+eq(#fs.glob(m .. "/*"), 0, "glob")
+eq(fs.stat(m .. "/below"), nil, "stat below a missing directory")
+local function fails(what, kind, f, ...)
+  local ok, e = pcall(f, ...)
+  eq(ok, false, what)
+  eq(e.kind, kind, what .. " kind")
+  assert(tostring(e):find(m, 1, true), what .. ": " .. tostring(e))
+end
+fails("read", "ENOENT", fs.read, m)
+fails("readdir", "ENOENT", fs.readdir, m)
+fails("open", "ENOENT", fs.open, m)
+fails("open r+", "ENOENT", fs.open, m, "r+")
+fails("open w below", "ENOENT", fs.open, m .. "/f", "w")
+fails("write below", "ENOENT", fs.write, m .. "/f", "x")
+fails("write atomic below", "ENOENT", fs.write, m .. "/f", "x", {atomic = true})
+fails("mkdir below", "ENOENT", fs.mkdir, m .. "/a/b")
+fails("rename", "ENOENT", fs.rename, m, dir .. "/other")
+fails("symlink below", "ENOENT", fs.symlink, "x", m .. "/link")
+fails("chmod", "ENOENT", fs.chmod, m, "0644")
+fails("utime", "ENOENT", fs.utime, m, 1, 1)
+fails("walk", "ENOENT", fs.walk, m, function() end)
+fails("hash.file", "ENOENT", hash.file, "md5", m)
+-- a file where a directory is expected, and the other way round
+fs.write(dir .. "/file", "x")
+local function kind(f, ...) local ok, e = pcall(f, ...) eq(ok, false) return e.kind end
+eq(kind(fs.readdir, dir .. "/file"), "ENOTDIR", "readdir of a file")
+eq(kind(fs.mkdir, dir .. "/file/sub", {parents = true}), "ENOTDIR", "mkdir below a file")
+eq(kind(fs.read, dir), "EISDIR", "read of a directory")
+eq(kind(fs.mkdir, dir .. "/file"), "EEXIST", "mkdir over a file")
+`)
+}

@@ -25,12 +25,16 @@ eq(hash.new("md5"):update("a", "b"):update("c"):hex(), hash.md5("abc"))
 eq(tostring(hash.new("md5")), "hasher(md5)")
 `)
 	wantErr(t, map[string]string{
-		`require("hash").sha256()`:                    "bad argument #1 to 'sha256' (string expected, got nil)",
-		`require("hash").md5({})`:                     "bad argument #1 to 'md5' (string expected, got table)",
-		`require("hash").new("rot13")`:                `bad argument #1 to 'new' (unknown hash "rot13" (crc32, md5, sha1, sha256, sha512))`,
-		`require("hash").file("md5", "/nonexistent")`: "fs: hash /nonexistent: no such file or directory",
-		`require("hash").stream("md5", "text")`:       "bad argument #2 to 'stream' (stream expected, got string)",
-		`require("hash").new("md5"):update({})`:       "bad argument #2 to 'update' (string expected, got table)",
-		`require("hash").new("md5").hex()`:            "bad argument #1 to 'hex' (hasher expected, got nil)",
+		`require("hash").sha256()`:                                 "bad argument #1 to 'sha256' (string expected, got nil)",
+		`require("hash").md5({})`:                                  "bad argument #1 to 'md5' (string expected, got table)",
+		`require("hash").new("rot13")`:                             `bad argument #1 to 'new' (unknown hash "rot13" (crc32, md5, sha1, sha256, sha512))`,
+		`require("hash").file("md5", "/nonexistent")`:              "fs: hash /nonexistent: no such file or directory",
+		`require("hash").stream("md5", "text")`:                    "bad argument #2 to 'stream' (stream expected, got string)",
+		`require("hash").new("md5"):update({})`:                    "bad argument #1 to 'update' (string expected, got table)",
+		`local h = require("hash").new("md5") h.update(h, {})`:     "bad argument #2 to 'update' (string expected, got table)",
+		`require("hash").new("md5").update({})`:                    "bad argument #1 to 'update' (hasher expected, got table)",
+		`local h = require("hash").new("md5") h.hex({})`:           "bad argument #1 to 'hex' (hasher expected, got table)",
+		`local h = {hex = require("hash").new("md5").hex} h:hex()`: "calling 'hex' on bad self (hasher expected, got table)",
+		`require("hash").new("md5").hex()`:                         "bad argument #1 to 'hex' (hasher expected, got nil)",
 	})
 }

@@ -66,11 +66,12 @@ q:done()
 		t.Errorf("expected the bar erased around the log line: %q", out)
 	}
 	wantErr(t, map[string]string{
-		`require("progress").new{total = "lots"}`: "bad argument #1 to 'new' (total: number expected, got string)",
-		`require("progress").new{unit = "km"}`:    `bad argument #1 to 'new' (unit: "km" is neither "bytes" nor "items")`,
-		`require("progress").new(5)`:              "bad argument #1 to 'new' (table expected, got number)",
-		`require("progress").new{}:add("x")`:      "bad argument #2 to 'add' (number expected, got string)",
-		`require("progress").new{}.add(1)`:        "bad argument #1 to 'add' (progress expected, got number)",
+		`require("progress").new{total = "lots"}`:           "bad argument #1 to 'new' (total: number expected, got string)",
+		`require("progress").new{unit = "km"}`:              `bad argument #1 to 'new' (unit: "km" is neither "bytes" nor "items")`,
+		`require("progress").new(5)`:                        "bad argument #1 to 'new' (table expected, got number)",
+		`require("progress").new{}:add("x")`:                "bad argument #1 to 'add' (number expected, got string)",
+		`local b = require("progress").new{} b.add(b, "x")`: "bad argument #2 to 'add' (number expected, got string)",
+		`require("progress").new{}.add(1)`:                  "bad argument #1 to 'add' (progress expected, got number)",
 	})
 }
 
