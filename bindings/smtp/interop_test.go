@@ -5,6 +5,7 @@ package smtp
 // against the module's own servers.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -270,6 +271,12 @@ func TestScriptsUsage(t *testing.T) {
 		{"mxtest.lua", []string{"--quit-after", "lunch", "x.test"}, 2, "--quit-after"},
 		{"mxtest.lua", []string{"--bogus", "x.test"}, 2, "unknown option"},
 		{"mxtest.lua", []string{"--help"}, 0, "usage: mxtest.lua"},
+		{"mxtest.lua", []string{"--port", "0", "x.test"}, 2, "--port must be 1-65535"},
+		{"mxtest.lua", []string{"--port", "smtp", "x.test"}, 2, "--port"},
+		{"mxtest.lua", []string{"--timeout", "soon", "x.test"}, 2, "--timeout"},
+		{"mxtest.lua", []string{"--timeout", "0s", "x.test"}, 2, "--timeout must be positive"},
+		{"etrn.lua", []string{"--server", "127.0.0.1", "two words"}, 2, "bad domain"},
+		{"etrn.lua", []string{"--port", "70000", "--server", "127.0.0.1", "x.test"}, 2, "--port must be 1-65535"},
 		{"etrn.lua", []string{"x.test"}, 2, "give --server HOST or --config FILE"},
 		{"etrn.lua", []string{"--server", "127.0.0.1"}, 2, "give at least one DOMAIN"},
 		{"etrn.lua", []string{"--config", "/nonexistent/etrn.conf"}, 2, "--config"},
@@ -279,6 +286,57 @@ func TestScriptsUsage(t *testing.T) {
 		if r.code != c.code || !strings.Contains(r.out+r.err, c.want) {
 			t.Errorf("%s %q: exit %d, want %d and %q:\n%s%s", c.script, c.args, r.code, c.code, c.want, r.out, r.err)
 		}
+	}
+	// --help goes to stdout and names every option of the issue.
+	for script, opts := range map[string][]string{
+		"mxtest.lua": {"--dns SERVER", "--from ADDR", "--to ADDR", "--port", "--timeout", "--quit-after STAGE", "--no-tls", "--transcript", "--json", "DOMAIN"},
+		"etrn.lua":   {"--server HOST[:PORT]", "--config FILE", "DOMAIN"},
+	} {
+		r := runScript(t, script, "--help")
+		for _, o := range opts {
+			if !strings.Contains(r.out, o) {
+				t.Errorf("%s --help lacks %q:\n%s", script, o, r.out)
+			}
+		}
+		if r.err != "" {
+			t.Errorf("%s --help wrote to stderr: %s", script, r.err)
+		}
+	}
+}
+
+// A STARTTLS that fails (the server answers 220 and then no TLS) is one
+// FAIL starttls line saying why.
+func TestMxtestTLSFailure(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				c.Write([]byte("220 notls.test ESMTP\r\n"))
+				r.ReadString('\n')
+				c.Write([]byte("250-notls.test\r\n250 STARTTLS\r\n"))
+				r.ReadString('\n')
+				c.Write([]byte("220 2.0.0 go ahead\r\n"))
+				r.Read(make([]byte, 5))
+				c.Write([]byte("this is not TLS\r\n"))
+			}()
+		}
+	}()
+	dnsAddr := dnsFixture(t, "notls.test. 60 IN A 127.0.0.1\n")
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	r := runScript(t, "mxtest.lua", "--dns", dnsAddr, "--port", port, "--timeout", "2s", "notls.test")
+	want := "notls.test notls.test 127.0.0.1 FAIL starttls TLS handshake failed: first record does not look like a TLS handshake\n"
+	if r.code != 1 || r.out != want {
+		t.Errorf("exit %d:\n%s\nwant:\n%s%s", r.code, r.out, want, r.err)
 	}
 }
 
@@ -484,10 +542,11 @@ mx.other.test.      60 IN A 127.0.0.1
 		t.Errorf("etrn accepted.test: exit %d\n%s%s", r.code, r.out, r.err)
 	}
 	// And swaks agrees with mxtest about the refused relay.
-	if _, err := exec.LookPath("swaks"); err == nil {
+	t.Run("swaks agrees", func(t *testing.T) {
+		hosttest.Need(t, "swaks")
 		out, _ := exec.Command("swaks", "--server", "127.0.0.1", "--port", p, "--from", "a@b.test", "--to", "postmaster@other.test", "--quit-after", "RCPT").CombinedOutput()
 		if !strings.Contains(string(out), "554 5.7.1 <postmaster@other.test>: Relay access denied") {
 			t.Errorf("swaks:\n%s", out)
 		}
-	}
+	})
 }

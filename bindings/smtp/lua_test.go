@@ -1,6 +1,8 @@
 package smtp
 
 import (
+	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -160,5 +162,46 @@ func TestCompose(t *testing.T) {
 	}
 	if strings.Contains(m, "Subject: Hi") {
 		t.Errorf("headers must override subject:\n%s", m)
+	}
+}
+
+// transcript=true prints the conversation to stderr as it passes; smtp.send
+// with a user authenticates; the password shows in neither, plain or base64.
+func TestLuaTranscriptToStderrHidesPassword(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := os.Stderr
+	os.Stderr = w
+	got := make(chan string)
+	go func() { b, _ := io.ReadAll(r); got <- string(b) }()
+	func() {
+		defer func() { os.Stderr = saved; w.Close() }()
+		runLua(t, `
+local s = smtp.server{tls = true, users = {carol = "Tr0ub4dor&3"}}
+local r = smtp.send{server = s.addr, from = "carol@example.org", to = "dave@example.net", subject = "hi",
+                    body = "hello\n", user = "carol", password = "Tr0ub4dor&3", verify = false, transcript = true}
+eq(r.code, 250)
+eq(s:messages()[1].user, "carol")
+-- a wrong password: the error names the user, not the password
+local ok, err = pcall(smtp.send, {server = s.addr, from = "carol@example.org", to = "dave@example.net",
+                      body = "x", user = "carol", password = "wrong-Tr0ub4dor", verify = false, transcript = true})
+eq(ok, false); eq(err.kind, "smtp"); eq(err.code, 535); eq(err.stage, "auth")
+assert(not tostring(err):find("Tr0ub4dor", 1, true), tostring(err))
+s:close()
+`)
+	}()
+	out := <-got
+	for _, want := range []string{" ~> AUTH PLAIN [hidden]", "<~  235 ", " ~> Subject: hi", "<~  535 ", "*** auth rejected"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, out)
+		}
+	}
+	// PLAIN's base64 of "\x00carol\x00Tr0ub4dor&3", and of the password alone
+	for _, secret := range []string{"Tr0ub4dor", "AGNhcm9sAFRyMHViNGRvciYz", "VHIwdWI0ZG9y"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("stderr shows %q:\n%s", secret, out)
+		}
 	}
 }
