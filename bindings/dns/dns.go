@@ -225,7 +225,15 @@ func luaLookup(L *lua.LState) int {
 			family = 4
 		case "ipv6", "inet6", "6":
 			family = 6
+		default:
+			family = -1
 		}
+	case *lua.LNilType:
+	default:
+		family = -1
+	}
+	if family != 0 && family != 4 && family != 6 {
+		L.ArgError(2, "family must be 4, 6, \"ipv4\" or \"ipv6\"")
 	}
 	return host.Go(L, func(ctx context.Context) (host.Push, error) {
 		addrs, reason, err := LookupHost(ctx, name, family, o)
