@@ -37,11 +37,17 @@ func inspectInspect(L *lua.LState) int {
 	v := L.Get(1)
 	o := host.OptTable(L, 2)
 	opts := InspectOptions{Width: 80}
-	if d, ok := o.RawGetString("depth").(lua.LNumber); ok {
-		opts.Depth = int(d)
-	}
-	if w, ok := o.RawGetString("width").(lua.LNumber); ok {
-		opts.Width = int(w)
+	for _, f := range []struct {
+		name string
+		to   *int
+	}{{"depth", &opts.Depth}, {"width", &opts.Width}} {
+		switch v := o.RawGetString(f.name).(type) {
+		case lua.LNumber:
+			*f.to = int(v)
+		case *lua.LNilType:
+		default:
+			L.ArgError(2, f.name+": number expected, got "+host.TypeName(v))
+		}
 	}
 	L.Push(lua.LString(InspectWith(v, opts)))
 	return 1

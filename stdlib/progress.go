@@ -110,11 +110,15 @@ func progressNew(L *lua.LState) int {
 	default:
 		L.ArgError(1, "label: string expected, got "+host.TypeName(v))
 	}
-	if u, ok := o.RawGetString("unit").(lua.LString); ok {
+	switch u := o.RawGetString("unit").(type) {
+	case lua.LString:
 		if u != "bytes" && u != "items" {
 			L.ArgError(1, fmt.Sprintf("unit: %q is neither \"bytes\" nor \"items\"", string(u)))
 		}
 		b.unit = string(u)
+	case *lua.LNilType:
+	default:
+		L.ArgError(1, "unit: string expected, got "+host.TypeName(u))
 	}
 	L.Push(host.NewObject(L, "progress", b))
 	return 1
