@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -173,6 +174,19 @@ func (c *Client) API(ctx context.Context) (*s3.Client, error) {
 		tr.DisableCompression = true
 	}).WithDialerOptions(func(d *net.Dialer) {
 		d.Timeout = min(timeout, 30*time.Second)
+	})
+	// A server that stops answering mid-body (or stops reading ours)
+	// would hang a transfer forever: ResponseHeaderTimeout covers only the
+	// wait for headers. Every connection fails once idle for the timeout.
+	hc = hc.WithTransportOptions(func(tr *http.Transport) {
+		dial := tr.DialContext
+		tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dial(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return newIdleConn(c, timeout), nil
+		}
 	})
 	opts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(hc),
@@ -373,3 +387,69 @@ func (s *Server) Client() *Client {
 
 // Close stops the server.
 func (s *Server) Close() error { return s.srv.Close() }
+
+// idleConn fails a connection that makes no progress, in either
+// direction, for d. Progress either way pushes both deadlines (a long
+// upload is no reason to give up waiting for its answer), at most every
+// d/8, so a busy connection costs a clock read per call, not a timer
+// update. Once a deadline has fired, every later error of the connection
+// (such as "use of closed network connection" when the transport closed
+// it) is reported as the timeout it is.
+type idleConn struct {
+	net.Conn
+	d        time.Duration
+	last     atomic.Int64 // UnixNano of the last push
+	timedOut atomic.Bool
+}
+
+func newIdleConn(c net.Conn, d time.Duration) *idleConn { return &idleConn{Conn: c, d: d} }
+
+func (c *idleConn) push() {
+	now := time.Now()
+	if last := c.last.Load(); now.UnixNano()-last > int64(c.d/8) && c.last.CompareAndSwap(last, now.UnixNano()) {
+		c.Conn.SetDeadline(now.Add(c.d))
+	}
+}
+
+func (c *idleConn) check(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		c.timedOut.Store(true)
+	}
+	if c.timedOut.Load() {
+		return &idleTimeout{d: c.d, err: err}
+	}
+	return err
+}
+
+func (c *idleConn) Read(p []byte) (int, error) {
+	c.push()
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.push()
+	}
+	return n, c.check(err)
+}
+
+func (c *idleConn) Write(p []byte) (int, error) {
+	c.push()
+	n, err := c.Conn.Write(p)
+	return n, c.check(err)
+}
+
+// idleTimeout is a net.Error with Timeout() true: host.Wrap makes it kind
+// "timeout".
+type idleTimeout struct {
+	d   time.Duration
+	err error
+}
+
+func (e *idleTimeout) Error() string {
+	return fmt.Sprintf("timeout: no progress for %v (%v)", e.d, e.err)
+}
+func (e *idleTimeout) Unwrap() error   { return e.err }
+func (e *idleTimeout) Timeout() bool   { return true }
+func (e *idleTimeout) Temporary() bool { return true }

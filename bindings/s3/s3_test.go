@@ -1,18 +1,24 @@
 package s3
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"math/rand"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/gos3lua/gos3lua/bindings/s3/store"
 	"github.com/gos3lua/gos3lua/host"
 	"github.com/gos3lua/gos3lua/host/hosttest"
 	"github.com/gos3lua/gos3lua/stdlib"
@@ -398,5 +404,132 @@ func TestParseSize(t *testing.T) {
 		if _, err := ParseSize(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// hangingServer accepts connections and, per request, does what stall
+// says: "silent" reads the request and never answers; "body" answers a GET
+// with headers and a few bytes of a longer body, then stops; "deaf" never
+// reads at all (a PUT's body fills the socket buffers and stops).
+func hangingServer(t *testing.T, stall string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var conns sync.WaitGroup
+	t.Cleanup(func() { close(done); ln.Close(); conns.Wait() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer conns.Done()
+				defer c.Close()
+				if stall != "deaf" {
+					br := bufio.NewReader(c)
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					if stall == "body" {
+						fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nETag: \"abc\"\r\nContent-Type: text/plain\r\n\r\n0123456789")
+					}
+					_ = req
+				}
+				<-done
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+// A server that stops answering, mid-headers, mid-body or mid-upload,
+// makes the call fail with kind "timeout" after about the client's
+// timeout; nothing hangs.
+func TestHangingServerTimesOut(t *testing.T) {
+	cases := []struct{ stall, call string }{
+		{"silent", `b:get("k")`},
+		{"silent", `b:stat("k")`},
+		{"silent", `b:put("k", "v")`},
+		{"silent", `for o in b:list{} do end`},
+		{"body", `b:get("k")`},
+		{"body", `local s = b:open("k"); s:read("a")`},
+		{"deaf", `b:put("k", string.rep("x", 64 * 1024 * 1024))`},
+	}
+	for _, c := range cases {
+		t.Run(c.stall+"/"+c.call, func(t *testing.T) {
+			url := hangingServer(t, c.stall)
+			start := time.Now()
+			runLua(t, luaPrelude+fmt.Sprintf(`
+local c = s3.client{endpoint = %q, access_key = "a", secret_key = "b", region = "us-east-1", timeout = 0.5, retries = 0}
+local b = c:bucket("x")
+local err = fails(function() %s end, "timeout")
+assert(tostring(err):find("s3: ", 1, true) and tostring(err):find("timeout", 1, true), tostring(err))
+`, url, c.call))
+			if d := time.Since(start); d > 10*time.Second {
+				t.Fatalf("took %v with a timeout of 0.5 s", d)
+			}
+		})
+	}
+}
+
+// slowWriter sends at most 32 KiB per write, 20 ms apart.
+type slowWriter struct{ http.ResponseWriter }
+
+func (s slowWriter) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		time.Sleep(20 * time.Millisecond)
+		k, err := s.ResponseWriter.Write(p[:min(len(p), 32<<10)])
+		n += k
+		if err != nil {
+			return n, err
+		}
+		s.ResponseWriter.(http.Flusher).Flush()
+		p = p[k:]
+	}
+	return n, nil
+}
+
+// The timeout bounds a silence, not a transfer: a download from a slow
+// server that keeps sending takes longer than the timeout and succeeds.
+// (An upload cannot be tested so: loopback's socket buffers swallow a
+// body whole, and the server's slow draining of them is silence to the
+// client, as it is to any client.)
+func TestSlowTransferOutlastsTimeout(t *testing.T) {
+	h, err := store.Handler(store.Options{Dir: fastDir(t), AccessKey: testAK, SecretKey: testSK})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Query().Get("list-type") == "" {
+			w = slowWriter{w}
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	c := NewClient(Config{Endpoint: srv.URL, AccessKey: testAK, SecretKey: testSK, Region: "us-east-1", Retries: 0, Timeout: 300 * time.Millisecond})
+	ctx := context.Background()
+	if err := c.CreateBucket(ctx, testBucket); err != nil {
+		t.Fatal(err)
+	}
+	b := c.Bucket(testBucket)
+	data := make([]byte, 1<<20) // 32 writes of 32 KiB, 20 ms apart: 0.65 s
+	rand.New(rand.NewSource(5)).Read(data)
+	if _, err := b.Put(ctx, "slow", string(data), PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	got, err := b.Get(ctx, "slow", "")
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("slow download: %v", err)
+	}
+	if d := time.Since(start); d < 2*300*time.Millisecond {
+		t.Fatalf("took only %v: the server was not slow enough to test anything", d)
 	}
 }

@@ -24,6 +24,10 @@ var (
 	binOnce sync.Once
 	binPath string
 	binErr  error
+	// buildEnv is the environment the test binary started with: tests
+	// point HOME at temporary directories (awsEnv), and a build under such
+	// a HOME would start with an empty module cache and download it all.
+	buildEnv = os.Environ()
 )
 
 func gos3lua(t testing.TB) string {
@@ -35,7 +39,9 @@ func gos3lua(t testing.TB) string {
 			return
 		}
 		binPath = filepath.Join(dir, "gos3lua")
-		out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/gos3lua").CombinedOutput()
+		cmd := exec.Command("go", "build", "-o", binPath, "../../cmd/gos3lua")
+		cmd.Env = buildEnv
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

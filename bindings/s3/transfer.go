@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"net"
 	"os"
 	"sort"
 	"strings"
@@ -261,6 +262,11 @@ func (b *Bucket) Upload(ctx context.Context, key string, r io.Reader, o PutOptio
 		return Result{}, err
 	}
 	return Result{Size: total, ETag: etag, SHA256: hexSum(h), Parts: len(parts)}, nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // readErr marks a failure to read the source as such, not as an S3 error.
@@ -551,6 +557,12 @@ func (r *objReader) Read(p []byte) (int, error) {
 			if err != nil {
 				return 0, err
 			}
+			// A server that ignores the range would send the object from
+			// its start again: the stream would repeat itself.
+			if cr := aws.ToString(res.ContentRange); r.pos > 0 && !strings.HasPrefix(cr, fmt.Sprintf("bytes %d-", r.pos)) {
+				res.Body.Close()
+				return 0, &host.Error{Kind: "InvalidResponse", Message: fmt.Sprintf("s3: get %s: resuming at byte %d, the server answered with range %q", r.key, r.pos, cr)}
+			}
 			r.body = res.Body
 		}
 		n, err := r.body.Read(p)
@@ -566,7 +578,9 @@ func (r *objReader) Read(p []byte) (int, error) {
 		}
 		r.body.Close()
 		r.body = nil
-		if r.ctx.Err() != nil || r.failures >= maxResumes {
+		// A dropped connection is resumed; a server that stopped sending
+		// for the client's whole timeout is not asked again.
+		if r.ctx.Err() != nil || r.failures >= maxResumes || isTimeout(err) {
 			return n, s3Error("get", r.b.Name, r.key, err)
 		}
 		r.failures++
