@@ -3,6 +3,7 @@ package stdlib
 import (
 	"bytes"
 	"crypto/sha256"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/creack/pty"
 )
 
 // Tests that need the real command: stdio through pipes, another user.
@@ -177,5 +180,56 @@ print(table.concat(out, "\n"))
 	}, "\n") + "\n"
 	if string(out) != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+}
+
+// progress draws on a terminal only: the real command with stderr on a
+// pipe writes nothing there; with stderr on a pseudo-terminal it draws.
+func TestProgressTerminalOrNot(t *testing.T) {
+	bin := gos3lua(t)
+	const script = `local progress = require("progress")
+print(progress.enabled())
+local p = progress.new{total = 1000, label = "copying"}
+for i = 1, 10 do p:add(100) end
+p:done()`
+	env := []string{}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOS3LUA_PROGRESS=") {
+			env = append(env, kv)
+		}
+	}
+	cmd := exec.Command(bin, "-e", script)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v: %s", err, stderr.String())
+	}
+	if stdout.String() != "false\n" || stderr.Len() != 0 {
+		t.Errorf("stderr a pipe: enabled() printed %q, stderr %q (want false and nothing)", stdout.String(), stderr.String())
+	}
+
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	cmd = exec.Command(bin, "-e", script)
+	cmd.Env = env
+	stdout.Reset()
+	cmd.Stdout, cmd.Stderr = &stdout, tty
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close()
+	var drawn bytes.Buffer
+	done := make(chan struct{})
+	go func() { io.Copy(&drawn, ptmx); close(done) }()
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	<-done // the pty reports EIO once the child has closed its side
+	if stdout.String() != "true\n" || !strings.Contains(drawn.String(), "copying") {
+		t.Errorf("stderr a terminal: enabled() printed %q, terminal shows %q", stdout.String(), drawn.String())
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/gos3lua/gos3lua/scripts"
 )
 
 var bin string
@@ -323,5 +324,107 @@ func TestREPLTerminalAfterFailingScript(t *testing.T) {
 	defer tm.mu.Unlock()
 	if !strings.Contains(tm.all.String(), "fail.lua:2: boom") {
 		t.Errorf("the script's error was not shown: %q", tm.all.String())
+	}
+}
+
+// inDirRun runs the binary in dir with extra environment.
+func inDirRun(t *testing.T, dir string, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.Env = append(append(os.Environ(), "HOME="+t.TempDir(), "XDG_STATE_HOME=", "XDG_DATA_HOME="), env...)
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// `gos3lua scripts` lists every bundled script with its description,
+// `scripts show NAME` prints it byte for byte, and `gos3lua NAME.lua` runs
+// a local file of that name first, else the bundled one.
+func TestScriptsCommand(t *testing.T) {
+	list := scripts.List()
+	if len(list) == 0 {
+		t.Fatal("no bundled scripts")
+	}
+	out, errs, code := gos3lua(t, "", "scripts")
+	if code != 0 {
+		t.Fatalf("scripts: exit %d: %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != len(list) {
+		t.Fatalf("scripts listed %d lines for %d scripts:\n%s", len(lines), len(list), out)
+	}
+	for i, s := range list {
+		f := strings.Fields(lines[i])
+		if len(f) < 2 || f[0] != s.Name || s.Description == "" || !strings.Contains(lines[i], s.Description) {
+			t.Errorf("line %q, want %s and its description %q", lines[i], s.Name, s.Description)
+		}
+	}
+	first := list[0].Name
+	src, _ := scripts.Source(first)
+	for _, name := range []string{first, strings.TrimSuffix(first, ".lua")} {
+		if out, _, code := gos3lua(t, "", "scripts", "show", name); code != 0 || out != src {
+			t.Errorf("scripts show %s: exit %d, output differs from the bundled source: %v", name, code, out != src)
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		out  string
+		err  string
+	}{
+		{[]string{"scripts", "show", "nope"}, 2, "", `no bundled script "nope"`},
+		{[]string{"scripts", "show"}, 2, "", "want 'scripts' or 'scripts show NAME'"},
+		{[]string{"scripts", "frob"}, 2, "", "want 'scripts' or 'scripts show NAME'"},
+		{[]string{"scripts", "--help"}, 0, "usage: gos3lua scripts", ""},
+		{[]string{"scripts", "-h"}, 0, "usage: gos3lua scripts", ""},
+	} {
+		out, errs, code := gos3lua(t, "", c.args...)
+		if code != c.code || !strings.Contains(out, c.out) || !strings.Contains(errs, c.err) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want %d, %q, %q", c.args, code, out, errs, c.code, c.out, c.err)
+		}
+	}
+
+	dir := t.TempDir()
+	// the bundled script runs when there is no local file of its name
+	if out, errs, code := inDirRun(t, dir, nil, first, "--help"); code != 0 || out == "" {
+		t.Errorf("bundled %s --help: exit %d, stdout %q, stderr %q", first, code, out, errs)
+	}
+	// a local file of that name comes first
+	os.WriteFile(filepath.Join(dir, first), []byte(`print("the local one", ...)`), 0o644)
+	if out, errs, code := inDirRun(t, dir, nil, first, "x"); code != 0 || out != "the local one\tx\n" {
+		t.Errorf("local %s: exit %d, stdout %q, stderr %q", first, code, out, errs)
+	}
+	// a path (with a directory) never falls back to a bundled script
+	if _, errs, code := inDirRun(t, dir, nil, filepath.Join("sub", first)); code != 2 || !strings.Contains(errs, "no such script") {
+		t.Errorf("sub/%s: exit %d, stderr %q", first, code, errs)
+	}
+}
+
+// require finds modules next to the script first, then on GOS3LUA_PATH.
+func TestRequirePathFromCommand(t *testing.T) {
+	dir, lib1, lib2 := t.TempDir(), t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(dir, "main.lua"), []byte(`print(require("shared").from, require("onlylib").from, require("pkg").from)`), 0o644)
+	os.WriteFile(filepath.Join(dir, "shared.lua"), []byte(`return {from = "beside"}`), 0o644)
+	os.WriteFile(filepath.Join(lib1, "shared.lua"), []byte(`return {from = "lib1"}`), 0o644)
+	os.WriteFile(filepath.Join(lib2, "onlylib.lua"), []byte(`return {from = "lib2"}`), 0o644)
+	os.MkdirAll(filepath.Join(lib2, "pkg"), 0o755)
+	os.WriteFile(filepath.Join(lib2, "pkg", "init.lua"), []byte(`return {from = "pkg/init"}`), 0o644)
+	env := []string{"GOS3LUA_PATH=" + lib1 + string(os.PathListSeparator) + lib2}
+	out, errs, code := inDirRun(t, t.TempDir(), env, filepath.Join(dir, "main.lua"))
+	if code != 0 || out != "beside\tlib2\tpkg/init\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	// without GOS3LUA_PATH the library modules are not found
+	_, errs, code = inDirRun(t, t.TempDir(), nil, filepath.Join(dir, "main.lua"))
+	if code != 1 || !strings.Contains(errs, "onlylib") {
+		t.Fatalf("without GOS3LUA_PATH: exit %d, stderr %q", code, errs)
 	}
 }
