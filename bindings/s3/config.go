@@ -1,12 +1,19 @@
 package s3
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -203,6 +210,16 @@ func (c *Client) API(ctx context.Context) (*s3.Client, error) {
 	}
 	if cfg.Endpoint != "" {
 		opts = append(opts, config.WithBaseEndpoint(cfg.Endpoint))
+	}
+	if plainHTTP(cmp.Or(cfg.Endpoint, os.Getenv("AWS_ENDPOINT_URL_S3"), os.Getenv("AWS_ENDPOINT_URL"))) &&
+		unreadable(os.Getenv("AWS_CA_BUNDLE")) {
+		// A CA bundle only matters to TLS: a stale AWS_CA_BUNDLE must not
+		// stop a plain-HTTP endpoint (the embedded store among them). The
+		// SDK reads the variable whatever the endpoint; an explicit bundle
+		// (of no use here) takes its place.
+		if pemCert, err := throwawayCert(); err == nil {
+			opts = append(opts, config.WithCustomCABundle(bytes.NewReader(pemCert)))
+		}
 	}
 	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
@@ -453,3 +470,32 @@ func (e *idleTimeout) Error() string {
 func (e *idleTimeout) Unwrap() error   { return e.err }
 func (e *idleTimeout) Timeout() bool   { return true }
 func (e *idleTimeout) Temporary() bool { return true }
+
+func plainHTTP(endpoint string) bool { return strings.HasPrefix(strings.ToLower(endpoint), "http://") }
+
+func unreadable(path string) bool {
+	if path == "" {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return true
+	}
+	f.Close()
+	return false
+}
+
+// throwawayCert is a self-signed certificate in PEM, trusted by nothing.
+func throwawayCert() ([]byte, error) {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "gos3lua unused"},
+		NotBefore: time.Unix(0, 0), NotAfter: time.Unix(0, 0).Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), nil
+}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"math/rand"
 	"net"
@@ -531,5 +532,60 @@ func TestSlowTransferOutlastsTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d < 2*300*time.Millisecond {
 		t.Fatalf("took only %v: the server was not slow enough to test anything", d)
+	}
+}
+
+// AWS_CA_BUNDLE is honoured for an HTTPS endpoint with a private CA (and
+// without it that endpoint is refused), and does not get in the way of a
+// plain-HTTP one; through the module and through a script's process.
+func TestCABundle(t *testing.T) {
+	h, err := store.Handler(store.Options{Dir: fastDir(t), AccessKey: testAK, SecretKey: testSK})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsSrv := httptest.NewTLSServer(h)
+	t.Cleanup(tlsSrv.Close)
+	bundle := filepath.Join(t.TempDir(), "ca.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsSrv.Certificate().Raw})
+	if err := os.WriteFile(bundle, pemBytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	awsEnv(t, tlsSrv.URL)
+	ctx := context.Background()
+
+	unsetenv(t, "AWS_CA_BUNDLE")
+	c := NewClient(Config{Retries: 0})
+	if err := c.CreateBucket(ctx, testBucket); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("without the bundle, a private CA must be refused: %v", err)
+	}
+
+	t.Setenv("AWS_CA_BUNDLE", bundle)
+	c = NewClient(Config{Retries: -1})
+	if err := c.CreateBucket(ctx, testBucket); err != nil {
+		t.Fatalf("with AWS_CA_BUNDLE: %v", err)
+	}
+	data := randomBytes(6<<20 + 1)
+	if _, err := c.Bucket(testBucket).Upload(ctx, "tls/big", bytes.NewReader(data), PutOptions{PartSize: 5 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Bucket(testBucket).Get(ctx, "tls/big", ""); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("get over TLS: %v", err)
+	}
+	mustRun(t, bytes.NewReader(data[:1000]), "s3pipe.lua", "-w", "-t", "tls", "--chunk-size", "300")
+	if r := mustRun(t, nil, "s3pipe.lua", "-r", "-t", "tls"); r.stdout != string(data[:1000]) {
+		t.Fatal("s3pipe over TLS with AWS_CA_BUNDLE differs")
+	}
+
+	// A plain-HTTP endpoint with a bundle set (as on machines that set it
+	// for everything).
+	plain := startStore(t)
+	awsEnv(t, plain.URL())
+	t.Setenv("AWS_CA_BUNDLE", bundle)
+	testClient(t, plain.URL())
+	mustRun(t, bytes.NewReader(data[:1000]), "s3pipe.lua", "-w", "-t", "plain")
+	// One that names no file (a stale setting) neither.
+	t.Setenv("AWS_CA_BUNDLE", filepath.Join(t.TempDir(), "gone.pem"))
+	if r := mustRun(t, nil, "s3pipe.lua", "-r", "-t", "plain"); r.stdout != string(data[:1000]) {
+		t.Fatal("s3pipe over HTTP with a stale AWS_CA_BUNDLE differs")
 	}
 }
