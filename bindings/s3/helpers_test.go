@@ -101,6 +101,8 @@ type faultProxy struct {
 	rnd      *rand.Rand
 	requests atomic.Int64
 	faults   atomic.Int64
+	// only, when set, picks the requests that may fail; others pass.
+	only func(*http.Request) bool
 }
 
 func startFaultProxy(t testing.TB, target string, rate float64, seed int64) *faultProxy {
@@ -128,7 +130,7 @@ func startFaultProxy(t testing.TB, target string, rate float64, seed int64) *fau
 		p.mu.Lock()
 		roll, kind := p.rnd.Float64(), p.rnd.Intn(4)
 		p.mu.Unlock()
-		if roll >= p.rate {
+		if roll >= p.rate || (p.only != nil && !p.only(r)) {
 			rp.ServeHTTP(w, r)
 			return
 		}

@@ -1,16 +1,20 @@
 package s3
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -358,5 +362,173 @@ func TestInteropS3cmd(t *testing.T) {
 	}
 	if out := s3cmd("ls", "s3://test-bucket/from-gos3lua/"); !strings.Contains(string(out), "x.bin") {
 		t.Fatalf("s3cmd ls: %s", out)
+	}
+}
+
+// startServe runs `gos3lua serve s3` in its own process over dir and
+// returns its endpoint; the server is stopped (SIGTERM) at cleanup.
+func startServe(t *testing.T, dir string) (string, func()) {
+	t.Helper()
+	cmd := exec.Command(gos3lua(t), "serve", "s3", "--dir", dir, "--addr", "127.0.0.1:0",
+		"--access-key", testAK, "--secret-key", testSK)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			cmd.Process.Signal(syscall.SIGTERM)
+			cmd.Wait()
+		}
+	}
+	t.Cleanup(stop)
+	line, err := bufio.NewReader(out).ReadString('\n')
+	m := regexp.MustCompile(`S3 store at (http://\S+) serving`).FindStringSubmatch(line)
+	if err != nil || m == nil {
+		t.Fatalf("serve s3 said %q (%v); stderr %s", line, err, errb.String())
+	}
+	go io.Copy(io.Discard, out)
+	return m[1], stop
+}
+
+// Interop through `gos3lua serve s3` as users run it: gos3lua's scripts,
+// aws-cli and s3cmd each read what the others wrote, and it all survives a
+// restart of the server.
+func TestServeInterop(t *testing.T) {
+	hosttest.Need(t, "aws", "s3cmd")
+	dir := fastDir(t)
+	url, stop := startServe(t, dir)
+	awsEnv(t, url)
+	home := os.Getenv("HOME")
+	aws := func(args ...string) []byte {
+		t.Helper()
+		cmd := exec.Command("aws", append([]string{"--endpoint-url", url}, args...)...)
+		cmd.Env = append(os.Environ(), "AWS_PAGER=", "AWS_CONFIG_FILE="+home+"/none", "AWS_SHARED_CREDENTIALS_FILE="+home+"/none")
+		out, err := cmd.Output()
+		if err != nil {
+			var stderr []byte
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = ee.Stderr
+			}
+			t.Fatalf("aws %v: %v\n%s", args, err, stderr)
+		}
+		return out
+	}
+	cfg := filepath.Join(t.TempDir(), "s3cfg")
+	hostport := strings.TrimPrefix(url, "http://")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("[default]\naccess_key = %s\nsecret_key = %s\nhost_base = %s\nhost_bucket = %s\nuse_https = False\nsignature_v2 = False\nbucket_location = us-east-1\n",
+		testAK, testSK, hostport, hostport)), 0o600)
+	s3cmd := func(args ...string) []byte {
+		t.Helper()
+		out, err := exec.Command("s3cmd", append([]string{"-c", cfg}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("s3cmd %v: %v\n%s", args, err, out)
+		}
+		return out
+	}
+	aws("s3", "mb", "s3://"+testBucket)
+
+	// gos3lua writes (a multipart stream chunk and a backup), the others read.
+	data := randomBytes(7<<20 + 11)
+	mustRun(t, bytes.NewReader(data), "s3pipe.lua", "-w", "-t", "pipe", "--chunk-size", "6M")
+	if out := aws("s3", "cp", "s3://"+testBucket+"/pipe-0000000001", "-"); !bytes.Equal(out, data[6<<20:]) {
+		t.Fatalf("aws read of an s3pipe chunk: %d bytes", len(out))
+	}
+	src := filepath.Join(t.TempDir(), "tree")
+	os.MkdirAll(filepath.Join(src, "sub dir"), 0o755)
+	os.WriteFile(filepath.Join(src, "sub dir", "é.txt"), []byte("from backup.lua"), 0o644)
+	mustRun(t, nil, "backup.lua", src)
+	ls := string(s3cmd("ls", "-r", "s3://"+testBucket+"/backup/"))
+	m := regexp.MustCompile(`s3://\S+/backup/(\d{8}-\d{6})/tree/sub dir/é\.txt`).FindStringSubmatch(ls)
+	if m == nil {
+		t.Fatalf("s3cmd ls does not show the backup's file:\n%s", ls)
+	}
+	got := filepath.Join(t.TempDir(), "got")
+	s3cmd("get", "s3://"+testBucket+"/backup/"+m[1]+"/tree/sub dir/é.txt", got)
+	if b, _ := os.ReadFile(got); string(b) != "from backup.lua" {
+		t.Fatalf("s3cmd read %q", b)
+	}
+
+	// The others write, gos3lua reads.
+	f := filepath.Join(t.TempDir(), "up.bin")
+	os.WriteFile(f, data, 0o644)
+	aws("s3", "cp", f, "s3://"+testBucket+"/from-aws/up.bin") // one PUT (aws-cli splits from 8 MiB)
+	s3cmd("put", "--multipart-chunk-size-mb=5", f, "s3://"+testBucket+"/from-s3cmd/up.bin")
+	stop()
+	url2, _ := startServe(t, dir) // a restart: everything is still there
+	awsEnv(t, url2)
+	for _, k := range []string{"from-aws/up.bin", "from-s3cmd/up.bin"} {
+		out := filepath.Join(t.TempDir(), "o")
+		r := mustRun(t, nil, "s3pipe.lua", "-l") // lists through the restarted server
+		if !strings.Contains(r.stdout, "pipe") {
+			t.Fatalf("-l after restart: %s", r.stdout)
+		}
+		runLuaProcess(t, fmt.Sprintf(`local b = require("s3").bucket(); b:get_file(%q, %q)`, k, out))
+		if b, _ := os.ReadFile(out); !bytes.Equal(b, data) {
+			t.Fatalf("gos3lua read of %s: %d bytes", k, len(b))
+		}
+	}
+	if r := mustRun(t, nil, "s3pipe.lua", "-r", "-t", "pipe"); r.stdout != string(data) {
+		t.Fatal("s3pipe stream after a restart differs")
+	}
+}
+
+// runLuaProcess runs code with `gos3lua -e` in the test's environment.
+func runLuaProcess(t *testing.T, code string) {
+	t.Helper()
+	out, err := exec.Command(gos3lua(t), "-e", code).CombinedOutput()
+	if err != nil {
+		t.Fatalf("gos3lua -e: %v\n%s", err, out)
+	}
+}
+
+// A write that fails (every PUT refused) exits 1 and leaves the previous
+// s3pipe stream, and the previous backup snapshot, whole and readable.
+func TestFailedWritesKeepTheOldCopy(t *testing.T) {
+	srv := startStore(t)
+	awsEnv(t, srv.URL())
+	_, b := testClient(t, srv.URL())
+	old := randomBytes(200 << 10)
+	mustRun(t, bytes.NewReader(old), "s3pipe.lua", "-w", "-t", "bob", "--chunk-size", "64K")
+	src := filepath.Join(t.TempDir(), "tree")
+	os.MkdirAll(src, 0o755)
+	os.WriteFile(filepath.Join(src, "a.txt"), []byte("first"), 0o644)
+	mustRun(t, nil, "backup.lua", src)
+	keysBefore := countKeys(t, b, "")
+
+	p := startFaultProxy(t, srv.URL(), 1.0, 5)
+	p.only = func(r *http.Request) bool { return r.Method == http.MethodPut || r.Method == http.MethodPost }
+	awsEnv(t, p.url)
+	t.Setenv("AWS_MAX_ATTEMPTS", "2")
+	r := runScript(t, bytes.NewReader(randomBytes(300<<10)), "s3pipe.lua", "-w", "-t", "bob", "--chunk-size", "64K")
+	if r.code != 1 || !strings.HasPrefix(r.stderr, "s3pipe.lua: s3: put bob-") {
+		t.Fatalf("failed write: exit %d, stderr %q", r.code, r.stderr)
+	}
+	os.WriteFile(filepath.Join(src, "a.txt"), []byte("second, longer"), 0o644)
+	if r := runScript(t, nil, "backup.lua", src); r.code != 1 || !strings.Contains(r.stderr, "backup.lua: s3: put") {
+		t.Fatalf("failed backup: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if p.faults.Load() == 0 {
+		t.Fatal("no write was refused")
+	}
+
+	awsEnv(t, srv.URL())
+	if r := mustRun(t, nil, "s3pipe.lua", "-r", "-t", "bob"); r.stdout != string(old) {
+		t.Fatal("the old stream is not readable after a failed write")
+	}
+	dest := t.TempDir()
+	mustRun(t, nil, "restore.lua", "latest", dest)
+	if got, _ := os.ReadFile(filepath.Join(dest, "tree", "a.txt")); string(got) != "first" {
+		t.Fatalf("latest snapshot after a failed backup: %q", got)
+	}
+	if n := countKeys(t, b, ""); n < keysBefore {
+		t.Fatalf("%d objects before the failed writes, %d after: something was deleted", keysBefore, n)
 	}
 }
