@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"strconv"
@@ -380,12 +381,22 @@ func classify(srv string, waited time.Duration, err error) *host.Error {
 	case errors.As(err, &me):
 		return &host.Error{Kind: "malformed", Message: srv + ": " + me.Error(), Err: err}
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return &host.Error{Kind: "timeout", Message: fmt.Sprintf("%s: no answer within %.3gs", srv, waited.Seconds()), Err: err}
+		return &host.Error{Kind: "timeout", Message: fmt.Sprintf("%s: no answer within %ss", srv, roundSeconds(waited)), Err: err}
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return &host.Error{Kind: "network", Message: srv + ": connection refused", Err: err}
 	default:
 		return &host.Error{Kind: "network", Message: srv + ": " + err.Error(), Err: err}
 	}
+}
+
+// roundSeconds shows a wait the way it was asked for: the shares of a 5 s
+// timeout add up to 4.99 s once the scheduler has had its say, which is "5".
+func roundSeconds(d time.Duration) string {
+	scale := 10.0
+	if d < time.Second {
+		scale = 100
+	}
+	return strconv.FormatFloat(math.Round(d.Seconds()*scale)/scale, 'f', -1, 64)
 }
 
 func newResult(r *mdns.Msg, rtt time.Duration, srv, network string) *Result {

@@ -485,3 +485,14 @@ func TestRefusedServer(t *testing.T) {
 		t.Errorf("took %v", el)
 	}
 }
+
+func TestRoundSeconds(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		4990 * time.Millisecond: "5", 5001 * time.Millisecond: "5", 300 * time.Millisecond: "0.3",
+		499 * time.Millisecond: "0.5", 50 * time.Millisecond: "0.05", 1250 * time.Millisecond: "1.3", 125 * time.Second: "125",
+	} {
+		if got := roundSeconds(d); got != want {
+			t.Errorf("roundSeconds(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
