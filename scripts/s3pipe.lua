@@ -31,7 +31,8 @@ local opts = args.parse{
     {"t", "tag", help = "the stream's name (may contain / to use a prefix)"},
     {"b", "bucket", env = "GOS3LUA_BUCKET", help = "bucket (default: the embedded store's)"},
     {nil, "chunk-size", type = "size", default = "10M", help = "bytes per chunk object"},
-    {"j", "concurrency", type = "integer", default = 8, help = "chunks in flight (memory: chunk-size × this)"},
+    {"j", "concurrency", type = "integer", default = 8, help = "chunks in flight at most"},
+    {"m", "memory", type = "size", default = "48M", help = "chunk bytes held at once at most (fewer chunks in flight when chunks are big)"},
   },
 }
 
@@ -49,9 +50,16 @@ if not opts.list and (not opts.tag or opts.tag == "" or opts.tag:sub(-1) == "/")
   io.stderr:write("s3pipe.lua: -t TAG is required (and must not end with /)\n")
   os.exit(2)
 end
-if opts.chunk_size < 1 or opts.concurrency < 1 then
-  io.stderr:write("s3pipe.lua: --chunk-size and --concurrency must be positive\n")
+if opts.chunk_size < 1 or opts.concurrency < 1 or opts.memory < 1 then
+  io.stderr:write("s3pipe.lua: --chunk-size, --concurrency and --memory must be positive\n")
   os.exit(2)
+end
+
+-- Chunks in flight: --concurrency, fewer when that many chunks would hold
+-- more than --memory (each one in flight is a buffer of its size). Four
+-- 10M chunks keep loopback as busy as eight, in 40 MiB less memory.
+local function in_flight(chunk_size)
+  return math.max(1, math.min(opts.concurrency, math.floor(opts.memory / math.max(chunk_size, 1))))
 end
 
 local MANIFEST = ".s3pipe.json"
@@ -96,7 +104,7 @@ local function write(tag)
   local old = read_manifest(tag)
   local first = old and (old.first + old.count) or 0
   local res = bucket:split(io.stdin, chunk_format(tag), {
-    chunk_size = opts.chunk_size, concurrency = opts.concurrency, first = first})
+    chunk_size = opts.chunk_size, concurrency = in_flight(opts.chunk_size), first = first})
   local manifest = {
     format = "s3pipe/1", tag = tag, first = first, count = res.count,
     chunk_size = opts.chunk_size, size = res.size, sizes = json.array(res.sizes),
@@ -112,7 +120,7 @@ local function read(tag)
   if not m then die("no stream %q in bucket %s (or its write never finished)", tag, bucket:name()) end
   local keys = {}
   for i = 0, m.count - 1 do keys[#keys + 1] = string.format(chunk_format(tag), m.first + i) end
-  local ok, res = pcall(bucket.cat, bucket, keys, io.stdout, {concurrency = opts.concurrency})
+  local ok, res = pcall(bucket.cat, bucket, keys, io.stdout, {concurrency = in_flight(m.chunk_size or opts.chunk_size)})
   if not ok then
     if type(res) == "table" and res.kind == "NoSuchKey" then
       die("stream %q is incomplete: chunk %s is missing", tag, res.key or "?")

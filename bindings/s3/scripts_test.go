@@ -532,3 +532,55 @@ func TestFailedWritesKeepTheOldCopy(t *testing.T) {
 		t.Fatalf("%d objects before the failed writes, %d after: something was deleted", keysBefore, n)
 	}
 }
+
+type repeatReader struct {
+	block []byte
+	off   int
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	n := copy(p, r.block[r.off:])
+	r.off = (r.off + n) % len(r.block)
+	return n, nil
+}
+
+// peakRSS runs the script with stdin and stdout discarded and returns its
+// peak resident memory in MiB.
+func peakRSS(t *testing.T, stdin io.Reader, script string, args ...string) float64 {
+	t.Helper()
+	cmd := exec.Command(gos3lua(t), append([]string{script}, args...)...)
+	cmd.Dir = "../../scripts"
+	cmd.Stdin = stdin
+	var errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %v: %v\n%s", script, args, err, errb.String())
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		t.Skip("no rusage here")
+	}
+	return float64(ru.Maxrss) / 1024 // KiB on Linux
+}
+
+// s3pipe's defaults hold a bounded number of chunk bytes (--memory 48M:
+// four 10M chunks in flight, not eight), so its peak RSS stays well under
+// the 100 MiB target both ways, whatever the stream's length.
+func TestS3pipeMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves 300 MiB")
+	}
+	srv := startStore(t)
+	awsEnv(t, srv.URL())
+	_, b := testClient(t, srv.URL())
+	const size = 300 << 20
+	w := peakRSS(t, io.LimitReader(&repeatReader{block: randomBytes(1<<20 + 7)}, size), "s3pipe.lua", "-w", "-t", "big")
+	r := peakRSS(t, nil, "s3pipe.lua", "-r", "-t", "big")
+	t.Logf("peak RSS: -w %.0f MiB, -r %.0f MiB", w, r)
+	if w > 80 || r > 80 {
+		t.Fatalf("peak RSS -w %.0f MiB, -r %.0f MiB: want under 80 MiB", w, r)
+	}
+	if n := countKeys(t, b, "big-"); n != 30 {
+		t.Fatalf("%d chunks, want 30 of the default 10M", n)
+	}
+}
