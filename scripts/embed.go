@@ -29,7 +29,10 @@ func List() []Script {
 			continue
 		}
 		src, _ := files.ReadFile(n)
-		out = append(out, Script{Name: n, Description: describe(string(src))})
+		// A first comment "backup: what it does" need not repeat the name.
+		d := describe(string(src))
+		d = strings.TrimPrefix(d, strings.TrimSuffix(n, ".lua")+": ")
+		out = append(out, Script{Name: n, Description: d})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out

@@ -1060,8 +1060,8 @@ func init() {
 			Sbx := int(inst&0x3ffff) - opMaxArgSbx //GETSBX
 			if Sbx < 0 {
 				if atomic.LoadInt32(&L.G.Interrupt) != 0 { // gos3lua patch
-				raiseInterrupt(L)
-			}
+					raiseInterrupt(L)
+				}
 			}
 			cf.Pc += Sbx
 			return 0
