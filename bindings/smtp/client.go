@@ -89,6 +89,9 @@ type Client struct {
 	banner  Reply
 	closed  bool
 	stopCtx func() bool
+	// challenged: the last reply was 334, so the next line sent is a SASL
+	// response (a password, perhaps) and the transcript must not show it.
+	challenged bool
 }
 
 // DefaultTimeout is used when Options.Timeout is zero.
@@ -377,7 +380,9 @@ func (c *Client) command(line, shown string) (Reply, error) {
 	if err := c.send(line, shown); err != nil {
 		return Reply{}, err
 	}
-	return c.readReply()
+	rep, err := c.readReply()
+	c.challenged = err == nil && rep.Code == 334
+	return rep, err
 }
 
 var errClosed = errors.New("connection closed")
@@ -767,7 +772,10 @@ func (c *Client) Cmd(verb, args string) (Reply, error) {
 		return Reply{}, err
 	}
 	shown := line
-	if strings.EqualFold(verb, "AUTH") {
+	switch {
+	case c.challenged:
+		shown = "[hidden]"
+	case strings.EqualFold(verb, "AUTH"):
 		mech, _, _ := strings.Cut(args, " ")
 		shown = verb + " " + mech + " [hidden]"
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"net"
 	"strings"
@@ -560,6 +561,36 @@ func TestBadPort(t *testing.T) {
 		he := hostErr(t, err)
 		if he.Kind != "usage" || he.Fields["stage"] != "connect" || he.Fields["text"] != c.text {
 			t.Errorf("%s port %d: %s %q %v", c.target, c.port, he.Kind, he.Message, he.Fields)
+		}
+	}
+}
+
+// AUTH driven by hand through cmd: the command and every answer to a 334
+// challenge are hidden from the transcript.
+func TestCmdAuthHidden(t *testing.T) {
+	s := startServer(t, ServerOptions{Users: map[string]string{"erin": "p4ss-w0rd"}})
+	var rec recorder
+	c, err := Dial(context.Background(), s.Addr(), Options{Timeout: 5 * time.Second, TLS: "none", Log: rec.log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	for _, step := range []struct{ verb, args string }{{"AUTH", "LOGIN"}, {b64("erin"), ""}, {b64("p4ss-w0rd"), ""}} {
+		if _, err := c.Cmd(step.verb, step.args); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rep, err := c.Cmd("NOOP", ""); err != nil || rep.Code != 250 {
+		t.Fatalf("noop: %v %v", rep, err)
+	}
+	tr := rec.String()
+	if strings.Contains(tr, b64("p4ss-w0rd")) || strings.Contains(tr, "p4ss-w0rd") {
+		t.Errorf("password in transcript:\n%s", tr)
+	}
+	for _, want := range []string{" -> AUTH LOGIN [hidden]", " -> [hidden]", "<-  235 ", " -> NOOP"} {
+		if !strings.Contains(tr, want) {
+			t.Errorf("transcript lacks %q:\n%s", want, tr)
 		}
 	}
 }
