@@ -107,8 +107,10 @@ echo "== stream write, $SIZE_MB MiB from stdin" >&2
 W=("gos3lua s3pipe.lua -w" "gos3lua s3pipe.lua -w (embedded)")
 measure "gos3lua s3pipe.lua -w" $BYTES "$GS s3pipe.lua -w -t w\$RUN <$WORK/big.bin" "[ \$RUN = 1 ] || $GS s3pipe.lua -d -t w\$RUN"
 measure "gos3lua s3pipe.lua -w (embedded)" $BYTES "$GE s3pipe.lua -w -t w\$RUN <$WORK/big.bin" "[ \$RUN = 1 ] || $GE s3pipe.lua -d -t w\$RUN"
-W+=("gos3lua s3pipe.lua -w -j 6")
-measure "gos3lua s3pipe.lua -w -j 6" $BYTES "$GS s3pipe.lua -w -j 6 -t j\$RUN <$WORK/big.bin" "$GS s3pipe.lua -d -t j\$RUN"
+# The default holds at most 48M of chunks (four 10M chunks in flight); the
+# previous default, eight in flight, for comparison.
+W+=("gos3lua s3pipe.lua -w --memory 80M")
+measure "gos3lua s3pipe.lua -w --memory 80M" $BYTES "$GS s3pipe.lua -w --memory 80M -t j\$RUN <$WORK/big.bin" "$GS s3pipe.lua -d -t j\$RUN"
 W+=("gos3lua s3pipe.lua -w (from a pipe)")
 measure "gos3lua s3pipe.lua -w (from a pipe)" $BYTES "cat $WORK/big.bin | $GS s3pipe.lua -w -t p\$RUN" "$GS s3pipe.lua -d -t p\$RUN"
 if ! skip aws; then W+=("aws s3 cp -"); measure "aws s3 cp -" $BYTES "$AWS s3 cp - s3://$BUCKET/aws\$RUN <$WORK/big.bin" "$GS purge.lua --yes -p aws\$RUN"; fi
@@ -125,8 +127,8 @@ echo "== stream read, $SIZE_MB MiB to stdout" >&2
 R=("gos3lua s3pipe.lua -r" "gos3lua s3pipe.lua -r (embedded)")
 measure "gos3lua s3pipe.lua -r" $BYTES "$GS s3pipe.lua -r -t w1 | cat >/dev/null"
 measure "gos3lua s3pipe.lua -r (embedded)" $BYTES "$GE s3pipe.lua -r -t w1 | cat >/dev/null"
-R+=("gos3lua s3pipe.lua -r -j 4")
-measure "gos3lua s3pipe.lua -r -j 4" $BYTES "$GS s3pipe.lua -r -j 4 -t w1 | cat >/dev/null"
+R+=("gos3lua s3pipe.lua -r --memory 80M")
+measure "gos3lua s3pipe.lua -r --memory 80M" $BYTES "$GS s3pipe.lua -r --memory 80M -t w1 | cat >/dev/null"
 if ! skip aws; then R+=("aws s3 cp s3://... -"); measure "aws s3 cp s3://... -" $BYTES "$AWS s3 cp s3://$BUCKET/curl - | cat >/dev/null"; fi
 if ! skip s3cmd; then R+=("s3cmd get ... -"); measure "s3cmd get ... -" $BYTES "$S3CMD get s3://$BUCKET/curl - | cat >/dev/null"; fi
 if ! skip rclone; then R+=("rclone cat"); measure "rclone cat" $BYTES "rclone cat b:$BUCKET/curl | cat >/dev/null"; fi

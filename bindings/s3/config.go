@@ -237,6 +237,12 @@ func (c *Client) API(ctx context.Context) (*s3.Client, error) {
 			o.UsePathStyle = true
 			o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 			o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+			// No "Expect: 100-continue" (a round trip before every body
+			// over 2 MB), and none of the per-request decorations only
+			// AWS reads (user agent, invocation id, retry metrics,
+			// recursion detection): each allocates on every request.
+			o.ContinueHeaderThresholdBytes = -1
+			o.APIOptions = append(o.APIOptions, trimStack)
 			if isLoopback(c.endpoint) {
 				// Nobody can tamper with loopback: skip hashing every
 				// body for the signature.
@@ -498,4 +504,14 @@ func throwawayCert() ([]byte, error) {
 		return nil, err
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), nil
+}
+
+// trimStack drops middlewares that only decorate requests for AWS's own
+// telemetry; custom endpoints have no use for them.
+func trimStack(s *middleware.Stack) error {
+	for _, id := range []string{"UserAgent", "RecursionDetection", "ClientRequestID"} {
+		s.Build.Remove(id)
+	}
+	s.Finalize.Remove("RetryMetricsHeader")
+	return nil
 }
