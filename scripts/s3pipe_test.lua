@@ -163,4 +163,17 @@ test("bad usage exits 2", function(t)
   _, err, code = run(t, nil, "-b", "pipes", "-r")
   t:eq(code, 2)
   t:match(err, "-t TAG is required")
+  for _, bad in ipairs({{"--memory", "0"}, {"-j", "0"}, {"--chunk-size", "0"}}) do
+    _, err, code = run(t, nil, "-b", "pipes", "-w", "-t", "x", bad[1], bad[2])
+    t:eq(code, 2, bad[1])
+    t:match(err, "must be positive")
+  end
+end)
+
+test("--memory bounds the chunks in flight, down to one; the stream is the same", function(t)
+  setup(t)
+  local data = bytes(5000, 5)
+  local _, err, code = run(t, data, "-b", "pipes", "-w", "-t", "m", "--chunk-size", "1000", "--memory", "10")
+  t:eq(code, 0, err)
+  t:ok(run(t, nil, "-b", "pipes", "-r", "-t", "m", "--memory", "10") == data, "read back one chunk at a time")
 end)
