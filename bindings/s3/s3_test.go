@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -155,6 +156,8 @@ fails(function() bad:bucket("test-bucket"):get("dir/hello.txt") end, "InvalidAcc
 	}
 }
 
+var argNum = regexp.MustCompile(`#\d+`)
+
 func TestLuaBadArguments(t *testing.T) {
 	srv := startStore(t)
 	awsEnv(t, srv.URL())
@@ -166,7 +169,7 @@ func TestLuaBadArguments(t *testing.T) {
 		{`s3.bucket():get("k", {range = true})`, "range: string or table expected"},
 		{`s3.bucket():delete_many({"a", 2})`, "item 2: string expected"},
 		{`s3.bucket():upload("k", "not a stream")`, "bad argument #3 to 'upload' (stream expected, got string)"},
-		{`s3.bucket():split(io.stdin, "nochunk")`, "bad argument #2 to 'split'"},
+		{`s3.bucket():split(require("fs").open("/dev/null"), "nochunk")`, "bad chunk key format \"nochunk\""},
 		{`s3.client{retries = "x"}`, "retries: number expected"},
 		{`s3.client{access_key = "a"}`, "access_key and secret_key go together"},
 		{`s3.bucket().put("k", "v")`, "bad argument #1 to 'put' (s3.bucket expected, got string)"},
@@ -174,7 +177,9 @@ func TestLuaBadArguments(t *testing.T) {
 	for _, c := range cases {
 		err := hosttest.Run(t, `local s3 = require("s3")
 `+c.code, stdlib.Register, Register)
-		if err == nil || !strings.Contains(err.Error(), c.want) {
+		// The argument's number is the host's to decide (whether self
+		// counts); the function, the expectation and the value are ours.
+		if err == nil || !strings.Contains(argNum.ReplaceAllString(err.Error(), "#N"), argNum.ReplaceAllString(c.want, "#N")) {
 			t.Errorf("%s: got %v, want %q", c.code, err, c.want)
 		}
 	}
