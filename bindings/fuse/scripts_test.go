@@ -218,10 +218,17 @@ func TestStaleMountCleared(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
 	defer func() {
 		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+		}
 		forceUnmount(s.dir)
+		forceUnmount(s.dir) // the killed run's mount, if it was never cleared
 	}()
 	waitFor(t, "the new mount", func() bool {
 		_, err := os.Stat(filepath.Join(s.dir, "story.txt"))
@@ -233,6 +240,10 @@ func TestStaleMountCleared(t *testing.T) {
 // usage with a one-line reason and exit status 2, mounting nothing.
 func TestScriptsUsage(t *testing.T) {
 	bin := gos3lua(t)
+	// A mountpoint of its own: should a bad usage slip through and mount,
+	// it hides nothing anyone else needs (runScript's cleanup is not here).
+	mnt := t.TempDir()
+	t.Cleanup(func() { forceUnmount(mnt) })
 	for _, c := range []struct {
 		script string
 		args   []string
@@ -243,12 +254,12 @@ func TestScriptsUsage(t *testing.T) {
 		{"adventurefs.lua", []string{"-h"}, 0, "usage: adventurefs.lua [options] MOUNTPOINT"},
 		{"s3fs.lua", []string{"--help"}, 0, "usage: s3fs.lua [options] MOUNTPOINT"},
 		{"randomfs.lua", nil, 2, "randomfs.lua: missing argument MOUNTPOINT"},
-		{"randomfs.lua", []string{"--seed", "x", "/tmp"}, 2, "randomfs.lua: "},
-		{"randomfs.lua", []string{"--bogus", "/tmp"}, 2, "unknown option '--bogus'"},
+		{"randomfs.lua", []string{"--seed", "x", mnt}, 2, "randomfs.lua: "},
+		{"randomfs.lua", []string{"--bogus", mnt}, 2, "unknown option '--bogus'"},
 		{"adventurefs.lua", nil, 2, "adventurefs.lua: missing argument MOUNTPOINT"},
-		{"adventurefs.lua", []string{"--story", "/nonexistent.lua", "/tmp"}, 2, "/nonexistent.lua"},
-		{"s3fs.lua", []string{"/tmp"}, 2, "s3fs.lua: missing required option '--bucket'"},
-		{"s3fs.lua", []string{"-b", "x", "--block-size", "lots", "/tmp"}, 2, "s3fs.lua: "},
+		{"adventurefs.lua", []string{"--story", "/nonexistent.lua", mnt}, 2, "/nonexistent.lua"},
+		{"s3fs.lua", []string{mnt}, 2, "s3fs.lua: missing required option '--bucket'"},
+		{"s3fs.lua", []string{"-b", "x", "--block-size", "lots", mnt}, 2, "s3fs.lua: "},
 	} {
 		cmd := exec.Command(bin, append([]string{filepath.Join(repoRoot(), "scripts", c.script)}, c.args...)...)
 		cmd.Env = append(os.Environ(), "GOS3LUA_BUCKET=")
