@@ -216,6 +216,9 @@ type LuaError struct {
 	Value     lua.LValue
 	Where     string
 	Traceback string
+	// Text is the value's __tostring result when it has one (computed
+	// where the error is caught, on the scheduler goroutine).
+	Text string
 }
 
 func (e *LuaError) Error() string {
@@ -228,6 +231,9 @@ func (e *LuaError) Error() string {
 
 // Message is tostring of the error value.
 func (e *LuaError) Message() string {
+	if e.Text != "" {
+		return e.Text
+	}
 	if t, ok := e.Value.(*lua.LTable); ok {
 		if m := t.RawGetString("message"); m != lua.LNil {
 			return lua.LVAsString(m)
@@ -272,3 +278,26 @@ func hasPosition(msg string) bool {
 type ExitError struct{ Code int }
 
 func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+// metaText is tostring(v) through v's __tostring metamethod, "" when it has
+// none or the metamethod fails. It calls Lua: scheduler goroutine only.
+func metaText(L *lua.LState, v lua.LValue) string {
+	if _, ok := v.(*lua.LTable); !ok {
+		if _, ok := v.(*lua.LUserData); !ok {
+			return ""
+		}
+	}
+	fn, ok := L.GetMetaField(v, "__tostring").(*lua.LFunction)
+	if !ok {
+		return ""
+	}
+	if err := L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}, v); err != nil {
+		return ""
+	}
+	r := L.Get(-1)
+	L.Pop(1)
+	if s, ok := r.(lua.LString); ok {
+		return string(s)
+	}
+	return ""
+}

@@ -218,6 +218,39 @@ func TestUncaughtErrorHasTraceback(t *testing.T) {
 	}
 }
 
+// An error value with __tostring reads as its __tostring, as Lua prints it,
+// not "table: 0x...".
+func TestUncaughtErrorUsesTostring(t *testing.T) {
+	err := run(t, `error(setmetatable({}, {__tostring = function() return "custom text" end}))`)
+	var le *host.LuaError
+	if !errors.As(err, &le) {
+		t.Fatalf("got %T %v", err, err)
+	}
+	if le.Error() != "t.lua:1: custom text" {
+		t.Errorf("message %q", le.Error())
+	}
+	// A __tostring that itself fails falls back to the plain rendering.
+	err = run(t, `error(setmetatable({}, {__tostring = function() error("no") end}))`)
+	if !errors.As(err, &le) || !strings.Contains(le.Error(), "table: ") {
+		t.Errorf("failing __tostring: %v", err)
+	}
+}
+
+// A task that fails with nobody waiting makes the run fail (exit status 1),
+// after the main chunk finished normally; one whose error was observed does not.
+func TestUnobservedTaskFailureFailsRun(t *testing.T) {
+	err := run(t, `local task = require("task"); task.spawn(function() error("lost") end)`)
+	if err == nil || !strings.Contains(err.Error(), "1 task(s) failed and nobody waited") {
+		t.Errorf("unwaited failure: %v", err)
+	}
+	err = run(t, `local task = require("task")
+		local h = task.spawn(function() error("seen") end)
+		assert(not pcall(h.wait, h))`)
+	if err != nil {
+		t.Errorf("observed failure: %v", err)
+	}
+}
+
 func TestCancelMidCall(t *testing.T) {
 	h := host.New(host.Options{})
 	defer h.Close()

@@ -40,6 +40,11 @@ type Task struct {
 // Done reports whether the task has finished.
 func (t *Task) Done() bool { return t.done }
 
+// Observe marks t's failure, if it fails, as reported elsewhere (a test
+// runner that recorded it on a test): it is neither printed as lost nor
+// fails the run.
+func (t *Task) Observe() { t.observed = true }
+
 // OnDone runs fn on the scheduler goroutine when t finishes (at once if it
 // has). A task with an error and an OnDone callback counts as observed.
 func (t *Task) OnDone(fn func(*Task)) {
@@ -553,7 +558,11 @@ func (h *Host) Run(fn *lua.LFunction, args ...lua.LValue) ([]lua.LValue, error) 
 	if err == nil && main.Err != nil {
 		err = main.Err
 	}
-	s.reportUnobserved()
+	if n := s.reportUnobserved(); n > 0 && err == nil {
+		// A background task's failure must not end in exit status 0: a
+		// script's caller tests that, not stderr.
+		err = &LuaError{Value: lua.LString(fmt.Sprintf("%d task(s) failed and nobody waited for them (errors above)", n))}
+	}
 	return main.Rets, err
 }
 
@@ -588,13 +597,18 @@ func (h *Host) RunFile(path string) error {
 	return err
 }
 
-func (s *sched) reportUnobserved() {
+// reportUnobserved prints the errors of failed tasks nobody waited for
+// (except cancellations of a cancelled run) and returns how many.
+func (s *sched) reportUnobserved() int {
+	n := 0
 	for _, t := range s.failed {
 		if !t.observed && !(t.Err.Kind() == "cancelled" && s.h.ctx.Err() != nil) {
 			fmt.Fprintf(os.Stderr, "gos3lua: a task failed and nobody waited for it: %s\n%s\n", t.Err.Error(), t.Err.Traceback)
+			n++
 		}
 	}
 	s.failed = nil
+	return n
 }
 
 func (s *sched) loop(main *Task) error {
@@ -728,7 +742,7 @@ func (s *sched) step(t *Task, args []lua.LValue) {
 		}
 		tr := s.traces[t.co]
 		delete(s.traces, t.co)
-		s.finish(t, nil, &LuaError{Value: v, Where: tr[0], Traceback: tr[1]})
+		s.finish(t, nil, &LuaError{Value: v, Where: tr[0], Traceback: tr[1], Text: metaText(s.h.L, v)})
 	case lua.ResumeYield:
 		if w := s.pending; w != nil {
 			s.pending = nil

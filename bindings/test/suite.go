@@ -330,6 +330,7 @@ func (s *suite) noteStray(r *run, f *Failure) {
 	if cur == nil || (!r.done && cur == r.step) {
 		return
 	}
+	cur.Observe() // its failure is this test's, not a lost task's
 	if r.noted == nil {
 		r.noted = map[*Failure]bool{}
 	}
