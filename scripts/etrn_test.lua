@@ -3,31 +3,11 @@
 local test = require("test")
 local smtp = require("smtp")
 
-local here = debug.getinfo(1, "S").source:gsub("^@", ""):match("^(.*)/[^/]*$") or "."
 
--- run("mxtest.lua", args...) → output, exit status. The script runs as a
--- function of this task, with its own arg, print, io.stderr and os.exit.
+-- run(script, args...) → stdout and stderr together, exit status.
 local function run(script, ...)
-  local chunk = assert(loadfile(here .. "/" .. script))
-  local out = {}
-  local EXIT = {}
-  local function put(s) out[#out + 1] = s end
-  local env = setmetatable({
-    print = function(...)
-      local parts = {}
-      for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
-      put(table.concat(parts, "\t") .. "\n")
-    end,
-    io = setmetatable({stderr = {write = function(self, ...) for _, s in ipairs({...}) do put(tostring(s)) end end}}, {__index = io}),
-    os = setmetatable({exit = function(code) EXIT.code = code; error(EXIT, 0) end}, {__index = os}),
-  }, {__index = _G})
-  setfenv(chunk, env)
-  local saved = _G.arg
-  _G.arg = {[0] = script, ...} -- args.parse reads the global arg
-  local ok, err = pcall(chunk, ...)
-  _G.arg = saved
-  if not ok and err ~= EXIT then error(err, 0) end
-  return table.concat(out), ok and 0 or EXIT.code
+  local out, err, code = test.run_script(script, ...)
+  return out .. err, code
 end
 
 local function server(t)

@@ -6,31 +6,8 @@ local s3 = require("s3")
 local fs = require("fs")
 local json = require("json")
 
-local here = debug.getinfo(1, "S").source:gsub("^@", ""):match("^(.*)/[^/]*$") or "."
 
--- run(script, args...) → stdout, stderr, exit status, with the script as a
--- function of this task (its own arg, print, io.stderr and os.exit).
-local function run(script, ...)
-  local chunk = assert(loadfile(here .. "/" .. script))
-  local out, err, EXIT = {}, {}, {}
-  local env = setmetatable({
-    print = function(...)
-      local parts = {}
-      for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
-      out[#out + 1] = table.concat(parts, "\t") .. "\n"
-    end,
-    io = setmetatable({stderr = {write = function(self, ...) for _, s in ipairs({...}) do err[#err + 1] = tostring(s) end return self end}},
-      {__index = io}),
-    os = setmetatable({exit = function(code) EXIT.code = code or 0; error(EXIT, 0) end}, {__index = os}),
-  }, {__index = _G})
-  setfenv(chunk, env)
-  local saved = _G.arg
-  _G.arg = {[0] = script, ...}
-  local ok, e = pcall(chunk, ...)
-  _G.arg = saved
-  if not ok and e ~= EXIT then error(e, 0) end
-  return table.concat(out), table.concat(err), ok and 0 or EXIT.code
-end
+local run = test.run_script -- run(script, args...) → stdout, stderr, exit status
 
 local function setup(t)
   local srv = s3.server{dir = t:tmpdir()}

@@ -52,6 +52,55 @@ return function(name, fn)
   pop(g)
 end`
 
+// run_script(path, ...) runs a script in this task as `gos3lua path ...`
+// would, with its output captured: → stdout, stderr, exit status. A
+// relative path is taken from the calling test file's directory. The script
+// gets its own arg and varargs; print, io.write, io.stdout and io.stderr
+// write into the captures, os.exit(code) ends it with that status. An error
+// it does not catch is raised in the caller, traceback and all. It runs in
+// this process, so whatever the test set up (s3.use, servers) is what the
+// script sees.
+const runScriptSrc = `return function(path, ...)
+  if type(path) ~= "string" then
+    error("bad argument #1 to 'run_script' (string expected, got " .. type(path) .. ")", 2)
+  end
+  if path:sub(1, 1) ~= "/" then
+    local src = (debug.getinfo(2, "S").source or ""):gsub("^@", "")
+    local dir = src:match("^(.*)/[^/]*$")
+    if dir then path = dir .. "/" .. path end
+  end
+  local chunk = assert(loadfile(path))
+  local out, err, EXIT = {}, {}, {}
+  local function writer(buf)
+    return {write = function(self, ...)
+      for i = 1, select("#", ...) do buf[#buf + 1] = tostring((select(i, ...))) end
+      return self
+    end}
+  end
+  local stdout, stderr = writer(out), writer(err)
+  local env = setmetatable({
+    print = function(...)
+      local parts = {}
+      for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
+      out[#out + 1] = table.concat(parts, "\t") .. "\n"
+    end,
+    io = setmetatable({stdout = stdout, stderr = stderr,
+      write = function(...) stdout:write(...) return stdout end}, {__index = io}),
+    os = setmetatable({exit = function(code)
+      if code == true or code == nil then code = 0 elseif code == false then code = 1 end
+      EXIT.code = code
+      error(EXIT, 0)
+    end}, {__index = os}),
+  }, {__index = _G})
+  setfenv(chunk, env)
+  local saved = _G.arg
+  _G.arg = {[0] = path, ...} -- args.parse reads the global arg
+  local ok, e = pcall(chunk, ...)
+  _G.arg = saved
+  if not ok and e ~= EXIT then error(e, 0) end
+  return table.concat(out), table.concat(err), ok and 0 or EXIT.code
+end`
+
 var protos sync.Map // source → *lua.FunctionProto
 
 // compiled is this package's own Lua source as a function of L, compiled
@@ -98,6 +147,7 @@ func Loader(L *lua.LState) int {
 	host.NewClass(L, classSkip, nil)
 	m := host.Module(L, moduleFuncs)
 	m.RawSetString("describe", luaWrap(L, describeSrc, m.RawGetString("describe"), L.NewFunction(describePop)))
+	m.RawSetString("run_script", luaWrap(L, runScriptSrc))
 	mt := L.NewTable()
 	mt.RawSetString("__call", h.Func("test", func(L *lua.LState) int {
 		L.Remove(1) // the module table itself

@@ -712,3 +712,41 @@ test("slow", function(t) task.sleep(0.3) end)
 		t.Errorf("counts %d passed %d failed, file error %v", p, f, r.Err)
 	}
 }
+
+// test.run_script runs a script beside the test file with its output and
+// exit status captured, its own arg, and errors raised in the caller.
+func TestRunScript(t *testing.T) {
+	dir := files(t, map[string]string{
+		"tool.lua": `local n = select("#", ...)
+print("args", n, arg[0]:match("[^/]*$"), arg[1], ...)
+io.write("w1 ", 2, "\n")
+io.stdout:write("w3\n")
+io.stderr:write("warn: ", arg[1] or "-", "\n")
+if arg[1] == "fail" then os.exit(3) end
+if arg[1] == "false" then os.exit(false) end
+if arg[1] == "boom" then error("exploded") end`,
+		"x_test.lua": `local test = require("test")
+test("output and status", function(t)
+  local out, err, code = test.run_script("tool.lua", "a", "b")
+  t:eq(out, "args\t2\ttool.lua\ta\ta\tb\nw1 2\nw3\n")
+  t:eq(err, "warn: a\n")
+  t:eq(code, 0)
+  t:eq(arg == nil or arg[1] ~= "a", true, "the test's own arg is restored")
+end)
+test("os.exit", function(t)
+  local _, err, code = test.run_script("tool.lua", "fail")
+  t:eq({err, code}, {"warn: fail\n", 3})
+  local _, _, code2 = test.run_script("tool.lua", "false")
+  t:eq(code2, 1)
+end)
+test("errors reach the caller", function(t)
+  t:err(function() test.run_script("tool.lua", "boom") end, "tool.lua:8: exploded")
+  t:err(function() test.run_script("missing.lua") end, "missing.lua")
+  t:err(function() test.run_script(42) end, "bad argument #1 to 'run_script'")
+end)
+`})
+	r := RunFile(filepath.Join(dir, "x_test.lua"), FileOptions{Timeout: 20 * time.Second})
+	if p, f, _ := r.Counts(); p != 3 || f != 0 || r.Err != nil {
+		t.Errorf("%d passed %d failed, %v: %+v", p, f, r.Err, r.Tests)
+	}
+}
