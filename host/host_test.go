@@ -303,25 +303,40 @@ func TestCancelAbandonsStuckCall(t *testing.T) {
 }
 
 func TestCancelStopsCPUBoundLua(t *testing.T) {
-	h := host.New(host.Options{})
-	defer h.Close()
-	go func() {
-		time.Sleep(100 * time.Millisecond)
-		h.Cancel(errors.New("interrupt"))
-	}()
-	done := make(chan error, 1)
-	go func() {
-		_, err := h.RunString(`local n = 0 while true do pcall(function() n = n + 1 end) end`, "t.lua")
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		var le *host.LuaError
-		if !errors.As(err, &le) || le.Kind() != "cancelled" {
-			t.Fatalf("got %v, want a cancelled error", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("a CPU-bound loop was not stopped by Cancel")
+	// Each loop or recursion form: the VM checks the interrupt flag on calls
+	// and backward jumps only, so every way Lua can run forever is here.
+	for name, code := range map[string]string{
+		"while with pcall":  `local n = 0 while true do pcall(function() n = n + 1 end) end`,
+		"empty while":       `while true do end`,
+		"repeat":            `local n = 0 repeat n = n + 1 until false`,
+		"numeric for":       `for i = 1, math.huge do end`,
+		"generic for":       `local function it(s, c) return c + 1 end for i in it, nil, 0 do end`,
+		"recursion":         `local function fib(n) if n < 2 then return n end return fib(n-1) + fib(n-2) end fib(60)`,
+		"tail recursion":    `local function f(n) return f(n + 1) end f(0)`,
+		"goto-free backjmp": `local i = 0 while i >= 0 do i = i + 1 end`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := host.New(host.Options{})
+			defer h.Close()
+			go func() {
+				time.Sleep(100 * time.Millisecond)
+				h.Cancel(errors.New("interrupt"))
+			}()
+			done := make(chan error, 1)
+			go func() {
+				_, err := h.RunString(code, "t.lua")
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				var le *host.LuaError
+				if !errors.As(err, &le) || le.Kind() != "cancelled" {
+					t.Fatalf("got %v, want a cancelled error", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("a CPU-bound loop was not stopped by Cancel")
+			}
+		})
 	}
 }
 

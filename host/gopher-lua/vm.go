@@ -25,14 +25,10 @@ func mainLoop(L *LState, baseframe *callFrame) {
 		return
 	}
 
-	interrupt := &L.G.Interrupt // gos3lua patch
 	for {
 		cf = L.currentFrame
 		inst = cf.Fn.Proto.Code[cf.Pc]
 		cf.Pc++
-		if atomic.LoadInt32(interrupt) != 0 { // gos3lua patch
-			L.Error(L.G.InterruptValue, 0)
-		}
 		if jumpTable[int(inst>>26)](L, inst, baseframe) == 1 {
 			return
 		}
