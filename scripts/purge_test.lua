@@ -4,30 +4,8 @@ local test = require("test")
 local s3 = require("s3")
 local task = require("task")
 
-local here = debug.getinfo(1, "S").source:gsub("^@", ""):match("^(.*)/[^/]*$") or "."
-
--- run(args...) → stdout, stderr, exit status (purge.lua as a function of this task).
-local function run(...)
-  local chunk = assert(loadfile(here .. "/purge.lua"))
-  local out, err, EXIT = {}, {}, {}
-  local env = setmetatable({
-    print = function(...)
-      local parts = {}
-      for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
-      out[#out + 1] = table.concat(parts, "\t") .. "\n"
-    end,
-    io = setmetatable({stderr = {write = function(self, ...) for _, s in ipairs({...}) do err[#err + 1] = tostring(s) end return self end}},
-      {__index = io}),
-    os = setmetatable({exit = function(code) EXIT.code = code or 0; error(EXIT, 0) end}, {__index = os}),
-  }, {__index = _G})
-  setfenv(chunk, env)
-  local saved = _G.arg
-  _G.arg = {[0] = "purge.lua", ...}
-  local ok, e = pcall(chunk, ...)
-  _G.arg = saved
-  if not ok and e ~= EXIT then error(e, 0) end
-  return table.concat(out), table.concat(err), ok and 0 or EXIT.code
-end
+-- run(args...) → stdout, stderr, exit status of purge.lua, run in this task.
+local function run(...) return test.run_script("purge.lua", ...) end
 
 local function setup(t)
   local srv = s3.server{dir = t:tmpdir()}

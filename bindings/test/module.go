@@ -65,9 +65,17 @@ const runScriptSrc = `return function(path, ...)
     error("bad argument #1 to 'run_script' (string expected, got " .. type(path) .. ")", 2)
   end
   if path:sub(1, 1) ~= "/" then
-    local src = (debug.getinfo(2, "S").source or ""):gsub("^@", "")
-    local dir = src:match("^(.*)/[^/]*$")
-    if dir then path = dir .. "/" .. path end
+    -- The nearest calling Lua file (a tail call may hide the direct caller).
+    for level = 2, 10 do
+      local info = debug.getinfo(level, "S")
+      if not info then break end
+      local src = (info.source or ""):gsub("^@", "")
+      if src:match("%.lua$") then
+        local dir = src:match("^(.*)/[^/]*$")
+        if dir then path = dir .. "/" .. path end
+        break
+      end
+    end
   end
   local chunk = assert(loadfile(path))
   local out, err, EXIT = {}, {}, {}

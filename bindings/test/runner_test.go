@@ -733,6 +733,11 @@ test("output and status", function(t)
   t:eq(code, 0)
   t:eq(arg == nil or arg[1] ~= "a", true, "the test's own arg is restored")
 end)
+test("through a tail call", function(t)
+  local function run(...) return test.run_script("tool.lua", ...) end
+  local _, err, code = run("x")
+  t:eq({err, code}, {"warn: x\n", 0})
+end)
 test("os.exit", function(t)
   local _, err, code = test.run_script("tool.lua", "fail")
   t:eq({err, code}, {"warn: fail\n", 3})
@@ -746,7 +751,7 @@ test("errors reach the caller", function(t)
 end)
 `})
 	r := RunFile(filepath.Join(dir, "x_test.lua"), FileOptions{Timeout: 20 * time.Second})
-	if p, f, _ := r.Counts(); p != 3 || f != 0 || r.Err != nil {
+	if p, f, _ := r.Counts(); p != 4 || f != 0 || r.Err != nil {
 		t.Errorf("%d passed %d failed, %v: %+v", p, f, r.Err, r.Tests)
 	}
 }
