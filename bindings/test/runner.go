@@ -16,17 +16,17 @@ import (
 
 // Options configure a run of `gos3lua test`.
 type Options struct {
-	Paths      []string      // files and directories; none means "."
-	Jobs       int           // files run in parallel; 0 means runtime.NumCPU()
-	Run        string        // only tests whose full name contains it or matches it as a Lua pattern
-	Timeout    time.Duration // per file; 0 for none
-	Verbose    bool          // print every test, and the output of passing ones
-	TAP        bool          // TAP version 13 for the whole run instead of prove-style lines
-	JUnit      string        // also write JUnit XML to this file
-	Doc        bool          // also run -- >>> examples in comments of every .lua file
-	AllowEmpty bool          // a run that executes no test exits 0 instead of 1
-	Context    context.Context
-	Stdout     io.Writer
+	Paths     []string      // files and directories; none means "."
+	Jobs      int           // files run in parallel; 0 means runtime.NumCPU()
+	Run       string        // only tests whose full name contains it or matches it as a Lua pattern
+	Timeout   time.Duration // per file; 0 for none
+	Verbose   bool          // print every test, and the output of passing ones
+	TAP       bool          // TAP version 13 for the whole run instead of prove-style lines
+	JUnit     string        // also write JUnit XML to this file
+	Doc       bool          // also run -- >>> examples in comments of every .lua file
+	FailEmpty bool          // a run that executes no test exits 1 instead of 0
+	Context   context.Context
+	Stdout    io.Writer
 }
 
 // Item is one unit the runner runs: a test file, or a file's doc examples.
@@ -51,10 +51,10 @@ type Summary struct {
 	Empty                   bool // no test ran
 }
 
-// ExitCode is 0 when nothing failed (and, unless allowEmpty, something
-// ran), 1 otherwise.
-func (s *Summary) ExitCode(allowEmpty bool) int {
-	if s.Failed > 0 || s.Empty && !allowEmpty {
+// ExitCode is 0 when nothing failed, 1 otherwise; with failEmpty a run
+// in which no test ran counts as failed too.
+func (s *Summary) ExitCode(failEmpty bool) int {
+	if s.Failed > 0 || s.Empty && failEmpty {
 		return 1
 	}
 	return 0
@@ -347,8 +347,8 @@ func (h *human) end(sum *Summary, o Options) {
 	case sum.Empty:
 		b.WriteString("no tests ran: the test files register no test\n")
 	}
-	if sum.Empty && !o.AllowEmpty {
-		b.WriteString("(an empty run fails; --allow-empty makes it succeed)\n")
+	if sum.Empty && o.FailEmpty {
+		b.WriteString("(--fail-empty: an empty run fails)\n")
 	}
 	if len(failed) > 0 {
 		b.WriteString("Failed:\n" + strings.Join(failed, "\n") + "\n")

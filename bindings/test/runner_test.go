@@ -413,13 +413,13 @@ func TestRunnerOutputFilterAndExit(t *testing.T) {
 	if !strings.Contains(out, `no tests ran: --run "nothing matches this" matched no test`) || lastLine(out) != "0 passed, 0 failed" {
 		t.Errorf("empty --run:\n%s", out)
 	}
-	if sum.ExitCode(false) != 1 || sum.ExitCode(true) != 0 {
-		t.Errorf("an empty run exits 1, or 0 with --allow-empty")
+	if sum.ExitCode(false) != 0 || sum.ExitCode(true) != 1 {
+		t.Errorf("an empty run exits 0, or 1 with --fail-empty")
 	}
 
 	empty := t.TempDir()
 	out, sum = runDir(t, empty, Options{})
-	if !strings.Contains(out, "no tests found") || lastLine(out) != "0 passed, 0 failed" || sum.ExitCode(false) != 1 {
+	if !strings.Contains(out, "no tests found") || lastLine(out) != "0 passed, 0 failed" || sum.ExitCode(false) != 0 || sum.ExitCode(true) != 1 {
 		t.Errorf("no files:\n%s", out)
 	}
 

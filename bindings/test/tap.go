@@ -51,8 +51,8 @@ func (t *tapWriter) end(sum *Summary, o Options) {
 	}
 	if t.prefixFile && tests == 0 {
 		b.WriteString("# no tests ran")
-		if !o.AllowEmpty {
-			b.WriteString(" (an empty run fails; --allow-empty makes it succeed)")
+		if o.FailEmpty {
+			b.WriteString(" (--fail-empty: an empty run fails)")
 		}
 		b.WriteString("\n")
 	}

@@ -23,8 +23,9 @@ const testUsage = `usage: gos3lua test [PATH...] [options]
 
 Finds *_test.lua files under each PATH (default: the current directory;
 hidden directories are skipped), runs each in its own Lua state, several at
-once, and reports prove-style. Exit status 0 when nothing failed, 1 when a
-test failed or when no test ran (unless --allow-empty), 2 on bad usage.
+once, and reports prove-style. Exit status 0 when nothing failed (a run in
+which no test ran says so), 1 when a test failed (or, with --fail-empty,
+when no test ran), 2 on bad usage.
 
 options:
   -j, --jobs N      files run in parallel (default: number of CPUs)
@@ -35,7 +36,7 @@ options:
   --junit FILE      also write JUnit XML to FILE
   --timeout S       fail a file that runs longer than S seconds (default 120; 0: none)
   --doc             also run "-- >>> expr" examples in comments of every .lua file
-  --allow-empty     exit 0 when no test ran
+  --fail-empty      exit 1 when no test ran (a wrong path or --run pattern)
 
 A test file run as a script (gos3lua foo_test.lua [--timeout S] [--run P])
 prints TAP for that file, so Perl's harness can run a suite:
@@ -74,8 +75,8 @@ func parseTestArgs(args []string) (test.Options, error) {
 			o.TAP = true
 		case a == "--doc":
 			o.Doc = true
-		case a == "--allow-empty":
-			o.AllowEmpty = true
+		case a == "--fail-empty":
+			o.FailEmpty = true
 		case a == "-h" || a == "--help":
 			return o, errHelp
 		case strings.HasPrefix(a, "--jobs"), strings.HasPrefix(a, "-j"):
@@ -143,7 +144,7 @@ func testCommand(args []string) int {
 	if s := sig(); s != 0 {
 		return s
 	}
-	return sum.ExitCode(o.AllowEmpty)
+	return sum.ExitCode(o.FailEmpty)
 }
 
 const directUsage = `usage: gos3lua FILE_test.lua [--run PATTERN] [--timeout S]
@@ -162,7 +163,7 @@ func runOneTestFile(path string, args []string) int {
 		fmt.Print(directUsage)
 		return 0
 	}
-	if err == nil && (len(o.Paths) > 0 || o.Jobs != 0 || o.Verbose || o.TAP || o.Doc || o.AllowEmpty || o.JUnit != "") {
+	if err == nil && (len(o.Paths) > 0 || o.Jobs != 0 || o.Verbose || o.TAP || o.Doc || o.FailEmpty || o.JUnit != "") {
 		// Options of the runner that mean nothing for one file's TAP.
 		err = fmt.Errorf("only --run and --timeout apply to one test file (see gos3lua test --help)")
 	}

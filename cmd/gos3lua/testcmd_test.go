@@ -110,11 +110,11 @@ test("exits", function(t) os.exit(0) end)`,
 		t.Errorf("--run good: exit %d\n%s", code, out)
 	}
 	out, _, code = inDir(t, dir, "test", "d")
-	if code != 1 || !strings.Contains(out, "no tests ran") || last(out) != "0 passed, 0 failed" {
+	if code != 0 || !strings.Contains(out, "no tests ran") || last(out) != "0 passed, 0 failed" {
 		t.Errorf("empty: exit %d\n%s", code, out)
 	}
-	if _, _, code = inDir(t, dir, "test", "d", "--allow-empty"); code != 0 {
-		t.Errorf("--allow-empty: exit %d", code)
+	if _, _, code = inDir(t, dir, "test", "d", "--fail-empty"); code != 1 {
+		t.Errorf("--fail-empty: exit %d", code)
 	}
 	if _, errs, code := inDir(t, dir, "test", "nosuch"); code != 2 || !strings.Contains(errs, "nosuch") {
 		t.Errorf("bad path: exit %d %q", code, errs)
