@@ -53,16 +53,7 @@ func forceUnmount(dir string) {
 	if !mounted(dir) {
 		return
 	}
-	if b, err := os.ReadFile("/proc/self/mountinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			f := strings.Fields(line)
-			if len(f) > 4 && f[4] == dir {
-				if _, minor, ok := strings.Cut(f[2], ":"); ok {
-					os.WriteFile("/sys/fs/fuse/connections/"+minor+"/abort", []byte("1"), 0)
-				}
-			}
-		}
-	}
+	abortConnection(dir)
 	syscall.Unmount(dir, syscall.MNT_DETACH)
 }
 

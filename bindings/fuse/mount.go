@@ -196,9 +196,11 @@ func (m *mount) start(dir string) error {
 		return host.Wrap("fuse: mount "+dir, err)
 	}
 	m.dir = abs
-	st, err := os.Stat(abs)
-	if errors.Is(err, syscall.ENOTCONN) {
-		// A mount left behind by a run that was killed: undo it.
+	st, err := statWithin(abs, 3*time.Second)
+	if errors.Is(err, syscall.ENOTCONN) || err == errStatHung {
+		// A mount left behind by a run that was killed (ENOTCONN), or
+		// one whose daemon is stuck dying (no answer): undo it.
+		abortConnection(abs)
 		syscall.Unmount(abs, syscall.MNT_DETACH)
 		st, err = os.Stat(abs)
 	}
@@ -297,6 +299,7 @@ func (m *mount) unmount() error {
 		err = errors.New("timed out")
 	}
 	if err != nil {
+		abortConnection(m.dir) // requests still waiting would keep it alive
 		if derr := syscall.Unmount(m.dir, syscall.MNT_DETACH); derr != nil && !errors.Is(derr, syscall.EINVAL) {
 			return host.Wrap("fuse: unmount "+m.dir, derr)
 		}
