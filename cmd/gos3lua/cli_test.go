@@ -238,6 +238,31 @@ func startTerm(t *testing.T, state string, args ...string) *ptyTerm {
 
 func (tm *ptyTerm) send(s string) { tm.f.Write([]byte(s)) }
 
+// ctrlD waits for the next prompt, types Ctrl-D there and expects the REPL
+// to exit 0. A Ctrl-D typed before readline has the terminal in raw mode is
+// taken by the line discipline, so the prompt is awaited first (and Ctrl-D
+// typed once more if that was not enough); it fails rather than hangs.
+func (tm *ptyTerm) ctrlD() {
+	tm.t.Helper()
+	tm.expect("> ")
+	exited := make(chan error, 1)
+	go func() { exited <- tm.cmd.Wait() }()
+	for i := 0; i < 2; i++ {
+		tm.send("\x04")
+		select {
+		case err := <-exited:
+			if err != nil {
+				tm.t.Fatalf("exit: %v", err)
+			}
+			return
+		case <-time.After(5 * time.Second):
+		}
+	}
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	tm.t.Fatalf("Ctrl-D at the prompt did not end the REPL; it shows %q", tm.buf.String())
+}
+
 // expect waits until the output since the last expect contains want.
 func (tm *ptyTerm) expect(want string) {
 	tm.t.Helper()
@@ -293,10 +318,7 @@ func TestREPLTerminal(t *testing.T) {
 	tm.expect("cancelled")
 	tm.send("'still here'\r")
 	tm.expect(`"still here"`)
-	tm.send("\x04") // Ctrl-D exits
-	if err := tm.cmd.Wait(); err != nil {
-		t.Fatalf("exit: %v", err)
-	}
+	tm.ctrlD() // Ctrl-D exits
 
 	// history persists across restarts
 	hist, err := os.ReadFile(filepath.Join(state, "gos3lua", "history"))
@@ -316,10 +338,7 @@ func TestREPLTerminalAfterFailingScript(t *testing.T) {
 	tm := startTerm(t, t.TempDir(), "-i", script)
 	tm.send("left\r")
 	tm.expect(`"behind"`)
-	tm.send("\x04")
-	if err := tm.cmd.Wait(); err != nil {
-		t.Fatalf("exit: %v", err)
-	}
+	tm.ctrlD()
 	tm.mu.Lock()
 	defer tm.mu.Unlock()
 	if !strings.Contains(tm.all.String(), "fail.lua:2: boom") {
