@@ -94,7 +94,9 @@ func serveLua(t *testing.T, code string) *luaFS {
 			return true
 		default:
 		}
-		return mounted(f.dir)
+		// Not just mounted: fuse.mount must have returned (see ready).
+		_, ok := ready.Load(f.dir)
+		return ok
 	})
 	if !mounted(f.dir) {
 		t.Fatalf("not mounted: %v", f.wait(t))

@@ -272,8 +272,17 @@ func (m *mount) start(dir string) error {
 	}
 	// Whatever happens to the script, the mount goes with the run.
 	m.h.OnClose(func() { m.unmount() })
+	ready.Store(abs, true)
 	return nil
 }
+
+// ready holds the mountpoints whose mount has returned: the kernel shows a
+// mount before go-fuse's WaitMount has taught it that this filesystem does
+// not poll, and until then a Go open(2) of a file there from this process
+// can deadlock it (the runtime's epoll_ctl waits for a FUSE_POLL answer
+// without yielding, while a GC waits for it to stop). In-process tests wait
+// for this, not for /proc/mounts.
+var ready sync.Map // absolute mountpoint → true
 
 // unmount undoes the mount, once; a busy mount is detached lazily so that
 // nothing stays in the way of the next mount. Safe from any goroutine.
@@ -284,6 +293,7 @@ func (m *mount) unmount() error {
 		return nil
 	}
 	m.unmounted = true
+	ready.Delete(m.dir)
 	defer m.closeLog()
 	select {
 	case <-m.served:
