@@ -251,6 +251,28 @@ func TestUnobservedTaskFailureFailsRun(t *testing.T) {
 	}
 }
 
+// A pool task's failure counts as seen only once pool:wait raises it: a
+// pool nobody waits for fails the run like a lone task.
+func TestUnobservedPoolFailureFailsRun(t *testing.T) {
+	err := run(t, `local task = require("task")
+		local p = task.pool(2)
+		p:spawn(function() error("lost") end)
+		task.sleep(0.01)`)
+	if err == nil || !strings.Contains(err.Error(), "1 task(s) failed and nobody waited") {
+		t.Errorf("unwaited pool failure: %v", err)
+	}
+	err = run(t, `local task = require("task")
+		local p = task.pool(2)
+		for i = 1, 3 do p:spawn(function() task.sleep(0.001 * i) error("seen " .. i) end) end
+		assert(not pcall(p.wait, p))
+		p:spawn(function() error("seen again") end)
+		task.sleep(0.01)
+		assert(not pcall(p.wait, p))`)
+	if err != nil {
+		t.Errorf("waited pool failures: %v", err)
+	}
+}
+
 func TestCancelMidCall(t *testing.T) {
 	h := host.New(host.Options{})
 	defer h.Close()

@@ -56,6 +56,18 @@ func (t *Task) OnDone(fn func(*Task)) {
 	t.onDone = append(t.onDone, fn)
 }
 
+// Watch runs fn on the scheduler goroutine when t finishes, as OnDone
+// does, but leaves t's failure unobserved: for a caller that reports it
+// only sometimes (a pool, whose wait may never be called) and calls
+// Observe when it does.
+func (t *Task) Watch(fn func(*Task)) {
+	if t.done {
+		fn(t)
+		return
+	}
+	t.onDone = append(t.onDone, fn)
+}
+
 // call is one Go work in flight for a task. abandoned: the run was
 // cancelled and the work did not return within abandonAfter, so the task
 // has been resumed with a "cancelled" error and the late result is dropped.

@@ -92,6 +92,16 @@ type pool struct {
 	spawners []spawner    // parked in spawn, waiting for a slot
 	waiters  []*host.Task // parked in wait
 	firstErr *host.LuaError
+	failed   []*host.Task // failed since the last wait: observed once it raises
+}
+
+// raised marks the failures a wait is raising as observed (a pool nobody
+// waits for leaves them to fail the run).
+func (p *pool) raised() {
+	for _, t := range p.failed {
+		t.Observe()
+	}
+	p.failed = nil
 }
 
 func taskPool(L *lua.LState) int {
@@ -106,10 +116,13 @@ func taskPool(L *lua.LState) int {
 func (p *pool) launch(h *host.Host, fn *lua.LFunction, args []lua.LValue) *host.Task {
 	p.inflight++
 	t := h.Spawn(fn, args...)
-	t.OnDone(func(t *host.Task) {
+	t.Watch(func(t *host.Task) {
 		p.inflight--
-		if t.Err != nil && p.firstErr == nil {
-			p.firstErr = t.Err
+		if t.Err != nil {
+			p.failed = append(p.failed, t)
+			if p.firstErr == nil {
+				p.firstErr = t.Err
+			}
 		}
 		if len(p.spawners) > 0 {
 			s := p.spawners[0]
@@ -120,6 +133,7 @@ func (p *pool) launch(h *host.Host, fn *lua.LFunction, args []lua.LValue) *host.
 		if p.inflight == 0 && len(p.spawners) == 0 && len(p.waiters) > 0 {
 			ws, err := p.waiters, p.firstErr
 			p.waiters, p.firstErr = nil, nil
+			p.raised()
 			for _, w := range ws {
 				if err != nil {
 					h.WakeError(w, err)
@@ -154,6 +168,7 @@ func poolWait(L *lua.LState) int {
 	if p.inflight == 0 && len(p.spawners) == 0 {
 		if err := p.firstErr; err != nil {
 			p.firstErr = nil
+			p.raised()
 			L.Error(err.Value, 0)
 		}
 		return 0
