@@ -690,6 +690,7 @@ test("late", function(t) task.spawn(function() task.sleep(0.05); t:fail("late") 
 test("caught in the body", function(t) local ok = pcall(t.eq, t, 1, 2); t:ok(not ok) end)
 test("overflow", function(t) local function f() return 1 + f() end; f() end)
 test("slow", function(t) task.sleep(0.3) end)
+test("caught in a task", function(t) task.spawn(function() local ok = pcall(t.eq, t, 1, 2); t:ok(not ok) end):wait() end)
 `, FileOptions{})
 	cases := []struct{ name, where, msg string }{
 		{"waited", "x_test.lua:3", "t:eq: values differ (in a task the test spawned)"},
@@ -705,10 +706,11 @@ test("slow", function(t) task.sleep(0.3) end)
 			t.Errorf("%s: counted twice: %q", c.name, tr.Failure.Extra)
 		}
 	}
-	if byName(t, r, "caught in the body").Status != Pass || byName(t, r, "slow").Status != Pass {
+	if byName(t, r, "caught in the body").Status != Pass || byName(t, r, "slow").Status != Pass ||
+		byName(t, r, "caught in a task").Status != Pass {
 		t.Errorf("%+v", r.Tests)
 	}
-	if p, f, _ := r.Counts(); p != 2 || f != 4 || r.Err != nil {
+	if p, f, _ := r.Counts(); p != 3 || f != 4 || r.Err != nil {
 		t.Errorf("counts %d passed %d failed, file error %v", p, f, r.Err)
 	}
 }

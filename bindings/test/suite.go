@@ -322,15 +322,28 @@ func (r *run) record(le *host.LuaError, label string) {
 }
 
 // noteStray records f, an assertion failing now, on r's test when it is
-// raised outside the test's own task: in a task the test spawned, whose
-// error nobody may ever see. After the test has ended it is kept for the
+// raised outside the test's own task and that task fails with it: in a
+// task the test spawned, whose error nobody may ever see. After the test has ended it is kept for the
 // file. Scheduler goroutine only.
 func (s *suite) noteStray(r *run, f *Failure) {
 	cur := s.h.Current()
 	if cur == nil || (!r.done && cur == r.step) {
 		return
 	}
-	cur.Observe() // its failure is this test's, not a lost task's
+	// Recorded once the task fails with it: an assertion caught by pcall
+	// there fails nothing, as in the test's own task.
+	cur.Watch(func(t *host.Task) {
+		if t.Err == nil {
+			return
+		}
+		if ud, ok := t.Err.Value.(*lua.LUserData); ok && ud.Value == any(f) {
+			t.Observe() // its failure is this test's, not a lost task's
+			s.recordStray(r, f)
+		}
+	})
+}
+
+func (s *suite) recordStray(r *run, f *Failure) {
 	if r.noted == nil {
 		r.noted = map[*Failure]bool{}
 	}
