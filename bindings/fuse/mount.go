@@ -197,10 +197,14 @@ func (m *mount) start(dir string) error {
 	}
 	m.dir = abs
 	st, err := statWithin(abs, 3*time.Second)
-	if errors.Is(err, syscall.ENOTCONN) || err == errStatHung {
-		// A mount left behind by a run that was killed (ENOTCONN), or
-		// one whose daemon is stuck dying (no answer): undo it.
-		abortConnection(abs)
+	if errors.Is(err, syscall.ENOTCONN) || err == errStatHung && abortConnection(abs) {
+		// A FUSE mount left behind by a run that was killed (ENOTCONN),
+		// or one whose daemon is stuck dying (no answer; its connection
+		// is aborted): undo it. Anything else that does not answer (a
+		// hung NFS mount) is left alone and reported.
+		if err != errStatHung {
+			abortConnection(abs)
+		}
 		syscall.Unmount(abs, syscall.MNT_DETACH)
 		st, err = os.Stat(abs)
 	}
