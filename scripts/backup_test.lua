@@ -3,20 +3,13 @@
 -- loopback. restore_test.lua has restore's own cases.
 local test = require("test")
 local s3 = require("s3")
+local s3test = require("support.s3test")
 local fs = require("fs")
-local json = require("json")
-
 
 local run = test.run_script -- run(script, args...) → stdout, stderr, exit status
 
-local function setup(t)
-  local srv = s3.server{dir = t:tmpdir()}
-  t:cleanup(function() srv:close() end)
-  local previous = s3.use(srv:client())
-  t:cleanup(function() s3.use(previous) end)
-  s3.create_bucket("backups")
-  return s3.bucket("backups")
-end
+-- setup(t) → the bucket "backups" in a store of the test's own (support/s3test.lua).
+local function setup(t) return s3test.store(t, "backups") end
 
 -- The tree the issue asks for: nested and empty directories, an empty
 -- file, a symlink, unicode and spaces in names, mode 0600.

@@ -3,7 +3,6 @@
 local test = require("test")
 local smtp = require("smtp")
 
-
 -- run(script, args...) → stdout and stderr together, exit status.
 local function run(script, ...)
   local out, err, code = test.run_script(script, ...)

@@ -4,7 +4,6 @@ local test = require("test")
 local dns = require("dns")
 local smtp = require("smtp")
 
-
 -- run(script, args...) → stdout and stderr together, exit status.
 local function run(script, ...)
   local out, err, code = test.run_script(script, ...)

@@ -2,17 +2,14 @@
 -- its own (s3.server) on loopback.
 local test = require("test")
 local s3 = require("s3")
+local s3test = require("support.s3test")
 local task = require("task")
 
 -- run(args...) → stdout, stderr, exit status of purge.lua, run in this task.
 local function run(...) return test.run_script("purge.lua", ...) end
 
-local function setup(t)
-  local srv = s3.server{dir = t:tmpdir()}
-  t:cleanup(function() srv:close() end)
-  local previous = s3.use(srv:client())
-  t:cleanup(function() s3.use(previous) end)
-end
+-- setup(t) → nothing: a fresh store in a store of the test's own (support/s3test.lua).
+local function setup(t) return s3test.store(t) end
 
 local function fill(name, n, prefix)
   s3.create_bucket(name)

@@ -7,19 +7,13 @@
 local test = require("test")
 local fs = require("fs")
 local s3 = require("s3")
+local s3test = require("support.s3test")
 
 local fusetest = require("support.fusetest")
 local mount, names, tree = fusetest.mount, fusetest.names, fusetest.tree
 
--- bucket(t) → a fresh bucket "fsb" in a store of the test's own.
-local function bucket(t)
-  local srv = s3.server{dir = t:tmpdir()}
-  t:cleanup(function() srv:close() end)
-  local previous = s3.use(srv:client())
-  t:cleanup(function() s3.use(previous) end)
-  s3.create_bucket("fsb")
-  return s3.bucket("fsb")
-end
+-- bucket(t) → the bucket "fsb" in a store of the test's own (support/s3test.lua).
+local function bucket(t) return s3test.store(t, "fsb") end
 
 -- bytes(n, seed) → n pseudo-random bytes.
 local function bytes(n, seed)

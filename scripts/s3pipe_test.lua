@@ -3,50 +3,19 @@
 -- Killing a writer half-way is tested from Go (bindings/s3/scripts_test.go).
 local test = require("test")
 local s3 = require("s3")
-local fs = require("fs")
+local s3test = require("support.s3test")
 local json = require("json")
 
-local here = debug.getinfo(1, "S").source:gsub("^@", ""):match("^(.*)/[^/]*$") or "."
-
--- run(t, stdin_data, args...) → stdout, stderr, exit status: the script as a
--- function of this task, with its own arg, io.stdin/stdout/stderr, print
--- and os.exit.
+-- run(t, stdin_data, args...) → stdout, stderr, exit status of s3pipe.lua,
+-- run in this task with stdin_data on its stdin.
 local function run(t, input, ...)
-  local chunk = assert(loadfile(here .. "/s3pipe.lua"))
-  local dir = t:tmpdir()
-  fs.write(dir .. "/in", input or "")
-  local stdin, stdout = fs.open(dir .. "/in", "r"), fs.open(dir .. "/out", "w")
-  local out, err, EXIT = {}, {}, {}
-  local env = setmetatable({
-    print = function(...)
-      local parts = {}
-      for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
-      stdout:write(table.concat(parts, "\t"), "\n")
-    end,
-    io = setmetatable({stdin = stdin, stdout = stdout,
-      stderr = {write = function(self, ...) for _, s in ipairs({...}) do err[#err + 1] = tostring(s) end return self end}},
-      {__index = io}),
-    os = setmetatable({exit = function(code) EXIT.code = code or 0; error(EXIT, 0) end}, {__index = os}),
-  }, {__index = _G})
-  setfenv(chunk, env)
-  local saved = _G.arg
-  _G.arg = {[0] = "s3pipe.lua", ...}
-  local ok, e = pcall(chunk, ...)
-  _G.arg = saved
-  stdin:close()
-  stdout:close()
-  if not ok and e ~= EXIT then error(e, 0) end
-  return fs.read(dir .. "/out"), table.concat(err), ok and 0 or EXIT.code
+  local spec = {"s3pipe.lua", ...}
+  spec.stdin = input
+  return test.run_script(spec)
 end
 
-local function setup(t)
-  local srv = s3.server{dir = t:tmpdir()}
-  t:cleanup(function() srv:close() end)
-  local previous = s3.use(srv:client())
-  t:cleanup(function() s3.use(previous) end)
-  s3.create_bucket("pipes")
-  return s3.bucket("pipes")
-end
+-- setup(t) → the bucket "pipes" in a store of the test's own (support/s3test.lua).
+local function setup(t) return s3test.store(t, "pipes") end
 
 local function bytes(n, seed)
   local parts, x = {}, seed or 7

@@ -53,16 +53,30 @@ return function(name, fn)
 end`
 
 // run_script(path, ...) runs a script in this task as `gos3lua path ...`
-// would, with its output captured: → stdout, stderr, exit status. A
-// relative path is taken from the calling test file's directory. The script
-// gets its own arg and varargs; print, io.write, io.stdout and io.stderr
-// write into the captures, os.exit(code) ends it with that status. An error
-// it does not catch is raised in the caller, traceback and all. It runs in
-// this process, so whatever the test set up (s3.use, servers) is what the
-// script sees.
+// would, with its output captured: → stdout, stderr, exit status. Also
+// run_script{path, args..., stdin = data}. A relative path is taken from the
+// calling test file's directory. The script gets its own arg and varargs;
+// its io.stdin, io.stdout and io.stderr are real file streams (so Go
+// functions can read and write them: bucket:cat(io.stdout)), print and
+// io.write go to its stdout, os.exit(code) ends it with that status. An
+// error it does not catch is raised in the caller, traceback and all. It
+// runs in this process, so whatever the test set up (s3.use, servers) is
+// what the script sees.
 const runScriptSrc = `return function(path, ...)
+  local args, input
+  if type(path) == "table" then
+    local spec = path
+    path, input = spec[1], spec.stdin
+    args = {n = math.max(#spec - 1, 0)}
+    for i = 2, #spec do args[i - 1] = spec[i] end
+  else
+    args = {n = select("#", ...), ...}
+  end
   if type(path) ~= "string" then
-    error("bad argument #1 to 'run_script' (string expected, got " .. type(path) .. ")", 2)
+    error("bad argument #1 to 'run_script' (string or {path, args..., stdin=} expected, got " .. type(path) .. ")", 2)
+  end
+  if input ~= nil and type(input) ~= "string" then
+    error("bad argument #1 to 'run_script' (stdin must be a string, got " .. type(input) .. ")", 2)
   end
   if path:sub(1, 1) ~= "/" then
     -- The nearest calling Lua file (a tail call may hide the direct caller).
@@ -78,22 +92,25 @@ const runScriptSrc = `return function(path, ...)
     end
   end
   local chunk = assert(loadfile(path))
-  local out, err, EXIT = {}, {}, {}
-  local function writer(buf)
-    return {write = function(self, ...)
-      for i = 1, select("#", ...) do buf[#buf + 1] = tostring((select(i, ...))) end
-      return self
-    end}
-  end
-  local stdout, stderr = writer(out), writer(err)
+  local fs = require("fs")
+  local base = os.tmpname()
+  fs.write(base .. ".in", input or "")
+  local stdin, stdout, stderr = fs.open(base .. ".in", "r"), fs.open(base .. ".out", "a"), fs.open(base .. ".err", "a")
+  -- print does not yield in gos3lua (scripts may rely on it, e.g. to print
+  -- in order from several tasks), so it writes through a plain Lua file
+  -- appending to the same file as the io.stdout stream.
+  local printer = assert(io.open(base .. ".out", "a"))
+  printer:setvbuf("no")
+  local EXIT = {}
   local env = setmetatable({
     print = function(...)
       local parts = {}
       for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
-      out[#out + 1] = table.concat(parts, "\t") .. "\n"
+      printer:write(table.concat(parts, "\t"), "\n")
     end,
-    io = setmetatable({stdout = stdout, stderr = stderr,
-      write = function(...) stdout:write(...) return stdout end}, {__index = io}),
+    io = setmetatable({stdin = stdin, stdout = stdout, stderr = stderr,
+      write = function(...) return stdout:write(...) end,
+      read = function(...) return stdin:read(...) end}, {__index = io}),
     os = setmetatable({exit = function(code)
       if code == true or code == nil then code = 0 elseif code == false then code = 1 end
       EXIT.code = code
@@ -102,11 +119,14 @@ const runScriptSrc = `return function(path, ...)
   }, {__index = _G})
   setfenv(chunk, env)
   local saved = _G.arg
-  _G.arg = {[0] = path, ...} -- args.parse reads the global arg
-  local ok, e = pcall(chunk, ...)
+  _G.arg = {[0] = path, unpack(args, 1, args.n)} -- args.parse reads the global arg
+  local ok, e = pcall(chunk, unpack(args, 1, args.n))
   _G.arg = saved
+  stdin:close(); stdout:close(); stderr:close(); printer:close()
+  local out, err = fs.read(base .. ".out"), fs.read(base .. ".err")
+  for _, suffix in ipairs({"", ".in", ".out", ".err"}) do os.remove(base .. suffix) end
   if not ok and e ~= EXIT then error(e, 0) end
-  return table.concat(out), table.concat(err), ok and 0 or EXIT.code
+  return out, err, ok and 0 or EXIT.code
 end`
 
 var protos sync.Map // source → *lua.FunctionProto

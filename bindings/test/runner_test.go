@@ -727,6 +727,19 @@ io.stderr:write("warn: ", arg[1] or "-", "\n")
 if arg[1] == "fail" then os.exit(3) end
 if arg[1] == "false" then os.exit(false) end
 if arg[1] == "boom" then error("exploded") end`,
+		"ordered.lua": `local task = require("task")
+local results, nextp = {}, 1
+local function flush()
+  while results[nextp] do print(results[nextp]); results[nextp] = nil; nextp = nextp + 1 end
+end
+local hs = {}
+for i = 1, 20 do
+  hs[i] = task.spawn(function() task.sleep(0.001 * ((i * 7) % 5)); results[i] = "r" .. i; flush() end)
+end
+for _, h in ipairs(hs) do h:wait() end
+io.stdout:write("end\n")`,
+		"upper.lua": `local data = io.read("*a")
+io.stdout:write((arg[1] .. " " .. data):upper())`,
 		"x_test.lua": `local test = require("test")
 test("output and status", function(t)
   local out, err, code = test.run_script("tool.lua", "a", "b")
@@ -734,6 +747,17 @@ test("output and status", function(t)
   t:eq(err, "warn: a\n")
   t:eq(code, 0)
   t:eq(arg == nil or arg[1] ~= "a", true, "the test's own arg is restored")
+end)
+test("stdin, and io.stdout as a real stream", function(t)
+  local out, err, code = test.run_script{"upper.lua", "x", stdin = "some input\n"}
+  t:eq({out, err, code}, {"X SOME INPUT\n", "", 0})
+  t:err(function() test.run_script{"upper.lua", stdin = 42} end, "stdin must be a string")
+end)
+test("print does not yield, as in gos3lua itself", function(t)
+  local want = {}
+  for i = 1, 20 do want[i] = "r" .. i .. "\n" end
+  local out = test.run_script("ordered.lua")
+  t:eq(out, table.concat(want) .. "end\n")
 end)
 test("through a tail call", function(t)
   local function run(...) return test.run_script("tool.lua", ...) end
@@ -753,7 +777,7 @@ test("errors reach the caller", function(t)
 end)
 `})
 	r := RunFile(filepath.Join(dir, "x_test.lua"), FileOptions{Timeout: 20 * time.Second})
-	if p, f, _ := r.Counts(); p != 4 || f != 0 || r.Err != nil {
+	if p, f, _ := r.Counts(); p != 6 || f != 0 || r.Err != nil {
 		t.Errorf("%d passed %d failed, %v: %+v", p, f, r.Err, r.Tests)
 	}
 }
