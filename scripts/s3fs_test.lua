@@ -15,15 +15,7 @@ local mount, names, tree = fusetest.mount, fusetest.names, fusetest.tree
 -- bucket(t) → the bucket "fsb" in a store of the test's own (support/s3test.lua).
 local function bucket(t) return s3test.store(t, "fsb") end
 
--- bytes(n, seed) → n pseudo-random bytes.
-local function bytes(n, seed)
-  local parts, x = {}, seed or 7
-  for i = 1, n do
-    x = (x * 1103515245 + 12345) % 2147483648
-    parts[i] = string.char(x % 256)
-  end
-  return table.concat(parts)
-end
+local bytes = s3test.bytes -- bytes(n [, seed]) → n pseudo-random bytes
 
 test("s3fs: objects as files, key prefixes as directories", function(t)
   local b = bucket(t)

@@ -17,14 +17,7 @@ end
 -- setup(t) → the bucket "pipes" in a store of the test's own (support/s3test.lua).
 local function setup(t) return s3test.store(t, "pipes") end
 
-local function bytes(n, seed)
-  local parts, x = {}, seed or 7
-  for i = 1, n do
-    x = (x * 1103515245 + 12345) % 2147483648
-    parts[i] = string.char(x % 256)
-  end
-  return table.concat(parts)
-end
+local bytes = s3test.bytes -- bytes(n [, seed]) → n pseudo-random bytes
 
 local function keys(b, prefix)
   local list = {}

@@ -36,11 +36,19 @@ func TestMain(m *testing.M) {
 // gos3lua runs the binary and returns stdout, stderr and the exit status.
 func gos3lua(t *testing.T, stdin string, args ...string) (string, string, int) {
 	t.Helper()
+	return runBin(t, "", stdin, nil, args...)
+}
+
+// runBin runs the binary in dir ("" for here) with stdin, a scratch HOME,
+// no XDG directories and extra environment; → stdout, stderr, exit status.
+func runBin(t *testing.T, dir, stdin string, env []string, args ...string) (string, string, int) {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "XDG_STATE_HOME=", "XDG_DATA_HOME=")
+	cmd.Env = append(append(os.Environ(), "HOME="+t.TempDir(), "XDG_STATE_HOME=", "XDG_DATA_HOME="), env...)
 	err := cmd.Run()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
@@ -349,19 +357,7 @@ func TestREPLTerminalAfterFailingScript(t *testing.T) {
 // inDirRun runs the binary in dir with extra environment.
 func inDirRun(t *testing.T, dir string, env []string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.Env = append(append(os.Environ(), "HOME="+t.TempDir(), "XDG_STATE_HOME=", "XDG_DATA_HOME="), env...)
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errb.String(), code
+	return runBin(t, dir, "", env, args...)
 }
 
 // `gos3lua scripts` lists every bundled script with its description,

@@ -1,4 +1,4 @@
--- Helper for the S3 scripts' tests. Not a bundled script:
+-- Helpers for the S3 scripts' tests. Not a bundled script:
 -- `require("support.s3test")` from a test.
 local s3 = require("s3")
 
@@ -16,6 +16,16 @@ function M.store(t, bucket)
     s3.create_bucket(bucket)
     return s3.bucket(bucket)
   end
+end
+
+-- bytes(n [, seed]) → n pseudo-random bytes, the same for the same seed.
+function M.bytes(n, seed)
+  local parts, x = {}, seed or 7
+  for i = 1, n do
+    x = (x * 1103515245 + 12345) % 2147483648
+    parts[i] = string.char(x % 256)
+  end
+  return table.concat(parts)
 end
 
 return M
