@@ -623,6 +623,21 @@ func (s *sched) reportUnobserved() int {
 	return n
 }
 
+// ended reports whether the run is over early: a task called os.exit, or
+// main failed. It cancels the run (stopping the other tasks' Go work) and
+// returns the run's error.
+func (s *sched) ended(main *Task) (bool, error) {
+	if s.exited {
+		s.h.Cancel(&ExitError{Code: s.exitCode})
+		return true, &ExitError{Code: s.exitCode}
+	}
+	if main.done && main.Err != nil {
+		s.h.Cancel(errors.New("main task failed"))
+		return true, main.Err
+	}
+	return false, nil
+}
+
 func (s *sched) loop(main *Task) error {
 	h := s.h
 	var grace <-chan time.Time
@@ -635,13 +650,8 @@ func (s *sched) loop(main *Task) error {
 			s.ready[0] = wake{}
 			s.ready = s.ready[1:]
 			s.step(w.t, w.args)
-			if s.exited {
-				h.Cancel(&ExitError{Code: s.exitCode})
-				return &ExitError{Code: s.exitCode}
-			}
-			if main.done && main.Err != nil {
-				h.Cancel(errors.New("main task failed"))
-				return main.Err
+			if end, err := s.ended(main); end {
+				return err
 			}
 		}
 		if s.live == 0 {
@@ -684,13 +694,8 @@ func (s *sched) loop(main *Task) error {
 		}
 		// f or abandon may have resumed a task that called os.exit or
 		// ended main with an error: same checks as above.
-		if s.exited {
-			h.Cancel(&ExitError{Code: s.exitCode})
-			return &ExitError{Code: s.exitCode}
-		}
-		if main.done && main.Err != nil {
-			h.Cancel(errors.New("main task failed"))
-			return main.Err
+		if end, err := s.ended(main); end {
+			return err
 		}
 	}
 }
