@@ -49,11 +49,7 @@ func (t *Task) Observe() { t.observed = true }
 // has). A task with an error and an OnDone callback counts as observed.
 func (t *Task) OnDone(fn func(*Task)) {
 	t.observed = true
-	if t.done {
-		fn(t)
-		return
-	}
-	t.onDone = append(t.onDone, fn)
+	t.Watch(fn)
 }
 
 // Watch runs fn on the scheduler goroutine when t finishes, as OnDone

@@ -297,16 +297,8 @@ func TestInteropAWSCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	aws := func(args ...string) []byte {
-		cmd := exec.Command("aws", append([]string{"--endpoint-url", srv.URL(), "--region", "us-east-1"}, args...)...)
-		out, err := cmd.Output()
-		if err != nil {
-			var stderr []byte
-			if ee, ok := err.(*exec.ExitError); ok {
-				stderr = ee.Stderr
-			}
-			t.Fatalf("aws %v: %v\n%s", args, err, stderr)
-		}
-		return out
+		t.Helper()
+		return awsCLI(t, nil, append([]string{"--endpoint-url", srv.URL(), "--region", "us-east-1"}, args...)...)
 	}
 	if out := aws("s3", "cp", "s3://test-bucket/from-gos3lua/big.bin", "-"); !bytes.Equal(out, data) {
 		t.Fatalf("aws read %d bytes, want %d", len(out), len(data))
@@ -365,6 +357,23 @@ func TestInteropS3cmd(t *testing.T) {
 	}
 }
 
+// awsCLI runs aws-cli with extra environment and returns its stdout; a
+// failure ends the test with aws's stderr.
+func awsCLI(t *testing.T, env []string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command("aws", args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("aws %v: %v\n%s", args, err, stderr)
+	}
+	return out
+}
+
 // startServe runs `gos3lua serve s3` in its own process over dir and
 // returns its endpoint; the server is stopped (SIGTERM) at cleanup.
 func startServe(t *testing.T, dir string) (string, func()) {
@@ -409,17 +418,8 @@ func TestServeInterop(t *testing.T) {
 	home := os.Getenv("HOME")
 	aws := func(args ...string) []byte {
 		t.Helper()
-		cmd := exec.Command("aws", append([]string{"--endpoint-url", url}, args...)...)
-		cmd.Env = append(os.Environ(), "AWS_PAGER=", "AWS_CONFIG_FILE="+home+"/none", "AWS_SHARED_CREDENTIALS_FILE="+home+"/none")
-		out, err := cmd.Output()
-		if err != nil {
-			var stderr []byte
-			if ee, ok := err.(*exec.ExitError); ok {
-				stderr = ee.Stderr
-			}
-			t.Fatalf("aws %v: %v\n%s", args, err, stderr)
-		}
-		return out
+		env := []string{"AWS_PAGER=", "AWS_CONFIG_FILE=" + home + "/none", "AWS_SHARED_CREDENTIALS_FILE=" + home + "/none"}
+		return awsCLI(t, env, append([]string{"--endpoint-url", url}, args...)...)
 	}
 	cfg := filepath.Join(t.TempDir(), "s3cfg")
 	hostport := strings.TrimPrefix(url, "http://")

@@ -321,10 +321,10 @@ func (r *run) record(le *host.LuaError, label string) {
 	r.res.Failure = f
 }
 
-// noteStray records f, an assertion failing now, on r's test when it is
-// raised outside the test's own task and that task fails with it: in a
-// task the test spawned, whose error nobody may ever see. After the test has ended it is kept for the
-// file. Scheduler goroutine only.
+// noteStray records f, an assertion failing now outside the test's own
+// task (in a task the test spawned, whose error nobody may ever see), on
+// r's test once that task fails with it. After the test has ended it
+// amends the test's result. Scheduler goroutine only.
 func (s *suite) noteStray(r *run, f *Failure) {
 	cur := s.h.Current()
 	if cur == nil || (!r.done && cur == r.step) {
