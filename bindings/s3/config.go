@@ -438,8 +438,7 @@ func (c *idleConn) check(err error) error {
 	if err == nil {
 		return nil
 	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
+	if isTimeout(err) {
 		c.timedOut.Store(true)
 	}
 	if c.timedOut.Load() {
