@@ -8,10 +8,6 @@ import (
 	"github.com/yuin/gopher-lua/parse"
 )
 
-var luaKeywords = map[string]bool{"and": true, "break": true, "do": true, "else": true, "elseif": true, "end": true,
-	"false": true, "for": true, "function": true, "if": true, "in": true, "local": true, "nil": true, "not": true,
-	"or": true, "repeat": true, "return": true, "then": true, "true": true, "until": true, "while": true}
-
 // Func wraps a Go function for export to Lua under name: errors from Go
 // work it starts (Go, Park/WakeError) are raised in the caller, and
 // `bad argument #n to 'name'` names it. Every exported function goes
@@ -19,8 +15,11 @@ var luaKeywords = map[string]bool{"and": true, "break": true, "do": true, "else"
 func (h *Host) Func(name string, fn lua.LGFunction) *lua.LFunction {
 	L := h.L
 	s := &h.sched
+	// The name lives only in debug info (see stubProto), so a keyword
+	// such as "end" is a name like any other; it must be an identifier
+	// for fixBadArg to find it in messages.
 	ident := name
-	if ident == "" || luaKeywords[ident] || !isIdent(ident) {
+	if !isIdent(ident) {
 		ident = "fn"
 	}
 	factory, ok := s.stubs[ident]
@@ -98,6 +97,9 @@ func renameProto(p *lua.FunctionProto, from, to string) *lua.FunctionProto {
 }
 
 func isIdent(s string) bool {
+	if s == "" {
+		return false
+	}
 	for i, c := range s {
 		if c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9' {
 			continue

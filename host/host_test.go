@@ -67,6 +67,11 @@ func init() {
 				L.Push(lua.LNumber(42))
 				return 1
 			},
+			// end(t): a Lua keyword as a function's name
+			"end": func(L *lua.LState) int {
+				L.CheckTable(1)
+				return 0
+			},
 		}))
 		return 1
 	})
@@ -415,6 +420,7 @@ func TestBadArgumentNumbering(t *testing.T) {
 		{`require("probe").stream(3):read(true)`, "t.lua:1: bad argument #1 to 'read' (number or string expected, got boolean)"},
 		{`local p = require("task").pool(2) p:spawn(5)`, "t.lua:1: bad argument #1 to 'spawn'"},
 		{`require("probe").count(5)`, "t.lua:1: bad argument #1 to 'count' (table expected, got number)"},
+		{`require("probe")["end"](5)`, "t.lua:1: bad argument #1 to 'end' (table expected, got number)"},
 		{`local s = "x" s:rep({})`, "bad argument #1 to 'rep' (number expected, got table)"},
 		{`string.rep("x", {})`, "bad argument #2 to 'rep' (number expected, got table)"},
 	}
