@@ -1,11 +1,9 @@
 package host
 
 import (
-	"strings"
 	"sync"
 
 	lua "github.com/yuin/gopher-lua"
-	"github.com/yuin/gopher-lua/parse"
 )
 
 // Func wraps a Go function for export to Lua under name: errors from Go
@@ -36,31 +34,19 @@ func (h *Host) Func(name string, fn lua.LGFunction) *lua.LFunction {
 	return f
 }
 
-var (
-	stubProtos    sync.Map // ident → *lua.FunctionProto
-	stubTemplate  *lua.FunctionProto
-	stubTemplateO sync.Once
-)
+var stubProtos sync.Map // ident → *lua.FunctionProto
 
-// stubProto returns the stub for ident, once per process. The stub is
-// compiled once, with the placeholder name NAME, and renamed by copying its
-// prototypes: a function's name in `bad argument` messages and tracebacks
-// comes only from debug info (call sites, locals, upvalues), never from the
-// code. Compiling a stub per exported name cost a quarter of start-up.
+// stubProto returns the stub for ident, once per process. The stub
+// (stub.lua) is compiled once, with the placeholder name NAME, and renamed
+// by copying its prototypes: a function's name in `bad argument` messages
+// and tracebacks comes only from debug info (call sites, locals,
+// upvalues), never from the code. Compiling a stub per exported name cost
+// a quarter of start-up.
 func stubProto(ident string) *lua.FunctionProto {
 	if p, ok := stubProtos.Load(ident); ok {
 		return p.(*lua.FunctionProto)
 	}
-	stubTemplateO.Do(func() {
-		chunk, err := parse.Parse(strings.NewReader(stubSrc), "stub")
-		if err != nil {
-			panic(err)
-		}
-		if stubTemplate, err = lua.Compile(chunk, "stub"); err != nil {
-			panic(err)
-		}
-	})
-	p := renameProto(stubTemplate, "NAME", ident)
+	p := renameProto(hostProto(protoStub), "NAME", ident)
 	stubProtos.Store(ident, p)
 	return p
 }

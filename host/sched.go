@@ -2,13 +2,13 @@ package host
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"fmt"
 	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -103,11 +103,22 @@ type sched struct {
 	running    bool
 }
 
-//go:embed prelude.lua
-var preludeSrc string
+//go:generate go run ./internal/genproto
 
-//go:embed stub.lua
-var stubSrc string
+// The host's own Lua (prelude.lua, stdio.lua, stub.lua) is compiled by go
+// generate into Go literals (protos_gen.go): compiling it at every start
+// was half of the time `gos3lua -e ""` spent in Main.
+var finishProtos sync.Once
+
+// hostProto returns one of the generated prototypes, ready to run.
+func hostProto(p *lua.FunctionProto) *lua.FunctionProto {
+	finishProtos.Do(func() {
+		lua.FinishProto(protoPrelude)
+		lua.FinishProto(protoStdio)
+		lua.FinishProto(protoStub)
+	})
+	return p
+}
 
 func (s *sched) init(h *Host) {
 	s.h = h
@@ -128,11 +139,7 @@ func (s *sched) init(h *Host) {
 func (h *Host) installPrelude() {
 	L := h.L
 	s := &h.sched
-	fn, err := L.Load(strings.NewReader(preludeSrc), "prelude")
-	if err != nil {
-		panic(err)
-	}
-	L.Push(fn)
+	L.Push(L.NewFunctionFromProto(hostProto(protoPrelude)))
 	L.Push(s.hostMarker)
 	L.Push(L.NewFunction(s.arm))
 	L.Push(L.NewFunction(s.fatal))

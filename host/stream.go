@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"strings"
 	"sync"
 
 	lua "github.com/yuin/gopher-lua"
@@ -308,17 +307,8 @@ func (h *Host) InstallStdio() {
 	ioT.RawSetString("stdin", stdin)
 	ioT.RawSetString("stdout", stdout)
 	ioT.RawSetString("stderr", stderr)
-	// Not tail calls: a tail call loses its call site, and with it the
-	// method-call numbering of `bad argument` messages.
-	fn, err := L.Load(strings.NewReader(`local io, i, o = ...
-local function id(...) return ... end
-io.read = function(...) return id(i:read(...)) end
-io.write = function(...) return id(o:write(...)) end
-io.lines = (function(orig) return function(name, ...) if name == nil then return i:lines() end return orig(name, ...) end end)(io.lines)`), "host:stdio")
-	if err != nil {
-		panic(err)
-	}
-	L.Push(fn)
+	// io.read, io.write, io.lines on them: stdio.lua.
+	L.Push(L.NewFunctionFromProto(hostProto(protoStdio)))
 	L.Push(ioT)
 	L.Push(stdin)
 	L.Push(stdout)

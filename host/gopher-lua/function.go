@@ -112,6 +112,23 @@ func newFunctionProto(name string) *FunctionProto {
 	}
 }
 
+// FinishProto fills in what the compiler derives from p.Constants (the
+// string constants the VM indexes by) in p and its nested prototypes, so
+// that a prototype written as a Go literal (the host's precompiled Lua)
+// can be run. It returns p. p must not be in use yet. (gos3lua patch)
+func FinishProto(p *FunctionProto) *FunctionProto {
+	p.stringConstants = make([]string, len(p.Constants))
+	for i, c := range p.Constants {
+		if s, ok := c.(LString); ok {
+			p.stringConstants[i] = string(s)
+		}
+	}
+	for _, c := range p.FunctionPrototypes {
+		FinishProto(c)
+	}
+	return p
+}
+
 func (fp *FunctionProto) String() string {
 	return fp.str(1, 0)
 }
