@@ -1,19 +1,13 @@
 package s3
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -30,8 +24,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	smithyauth "github.com/aws/smithy-go/auth"
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
@@ -195,38 +187,26 @@ func (c *Client) API(ctx context.Context) (*s3.Client, error) {
 			return newIdleConn(c, timeout), nil
 		}
 	})
-	opts := []func(*config.LoadOptions) error{
-		config.WithHTTPClient(hc),
-		config.WithRetryer(func() aws.Retryer { return newRetryer(cfg.Retries) }),
-	}
-	if cfg.Region != "" {
-		opts = append(opts, config.WithRegion(cfg.Region))
-	}
-	if cfg.Profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(cfg.Profile))
-	}
-	if cfg.AccessKey != "" {
-		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(cfg.AccessKey, cfg.SecretKey, cfg.SessionToken)))
-	}
-	if cfg.Endpoint != "" {
-		opts = append(opts, config.WithBaseEndpoint(cfg.Endpoint))
-	}
-	if plainHTTP(cmp.Or(cfg.Endpoint, os.Getenv("AWS_ENDPOINT_URL_S3"), os.Getenv("AWS_ENDPOINT_URL"))) &&
-		unreadable(os.Getenv("AWS_CA_BUNDLE")) {
-		// A CA bundle only matters to TLS: a stale AWS_CA_BUNDLE must not
-		// stop a plain-HTTP endpoint (the embedded store among them). The
-		// SDK reads the variable whatever the endpoint; an explicit bundle
-		// (of no use here) takes its place.
-		if pemCert, err := throwawayCert(); err == nil {
-			opts = append(opts, config.WithCustomCABundle(bytes.NewReader(pemCert)))
-		}
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
+	setup, err := resolveAWS(cfg, hc)
 	if err != nil {
 		return nil, fmt.Errorf("s3: configuration: %w", err)
 	}
-	if awsCfg.Region == "" {
-		awsCfg.Region = "us-east-1"
+	awsCfg := aws.Config{
+		Region:      setup.Region,
+		Credentials: setup.Creds,
+		HTTPClient:  setup.HTTPClient,
+		Retryer:     func() aws.Retryer { return newRetryer(cfg.Retries, setup.Profile["max_attempts"]) },
+	}
+	if setup.Endpoint != "" {
+		awsCfg.BaseEndpoint = aws.String(setup.Endpoint)
+	}
+	switch strings.ToLower(cmp.Or(os.Getenv("AWS_REQUEST_CHECKSUM_CALCULATION"), setup.Profile["request_checksum_calculation"])) {
+	case "when_required":
+		awsCfg.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+	}
+	switch strings.ToLower(cmp.Or(os.Getenv("AWS_RESPONSE_CHECKSUM_VALIDATION"), setup.Profile["response_checksum_validation"])) {
+	case "when_required":
+		awsCfg.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	}
 	api := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
 		custom := o.BaseEndpoint != nil && *o.BaseEndpoint != ""
@@ -254,8 +234,11 @@ func (c *Client) API(ctx context.Context) (*s3.Client, error) {
 				})
 			}
 		}
-		if cfg.PathStyle != nil {
+		switch {
+		case cfg.PathStyle != nil:
 			o.UsePathStyle = *cfg.PathStyle
+		case setup.Profile["s3.addressing_style"] != "":
+			o.UsePathStyle = setup.Profile["s3.addressing_style"] == "path" // as aws-cli reads it
 		}
 		o.EndpointResolverV2 = &cachedResolver{next: s3.NewDefaultEndpointResolverV2(), m: map[string]smithyendpoints.Endpoint{}}
 	})
@@ -355,11 +338,11 @@ func isLoopback(endpoint string) bool {
 // newRetryer: the SDK's standard retryer (exponential backoff with
 // jitter) without its retry quota, which a burst of faults would exhaust,
 // and with dropped connections mid-answer counted as transient.
-func newRetryer(retries int) aws.Retryer {
+func newRetryer(retries int, profileMax string) aws.Retryer {
 	attempts := retries + 1
 	if retries < 0 {
 		attempts = defaultRetries + 1
-		if v := os.Getenv("AWS_MAX_ATTEMPTS"); v != "" {
+		if v := cmp.Or(os.Getenv("AWS_MAX_ATTEMPTS"), profileMax); v != "" {
 			var n int
 			if _, err := fmt.Sscan(v, &n); err == nil && n > 0 {
 				attempts = n
@@ -475,35 +458,6 @@ func (e *idleTimeout) Error() string {
 func (e *idleTimeout) Unwrap() error   { return e.err }
 func (e *idleTimeout) Timeout() bool   { return true }
 func (e *idleTimeout) Temporary() bool { return true }
-
-func plainHTTP(endpoint string) bool { return strings.HasPrefix(strings.ToLower(endpoint), "http://") }
-
-func unreadable(path string) bool {
-	if path == "" {
-		return false
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return true
-	}
-	f.Close()
-	return false
-}
-
-// throwawayCert is a self-signed certificate in PEM, trusted by nothing.
-func throwawayCert() ([]byte, error) {
-	_, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "gos3lua unused"},
-		NotBefore: time.Unix(0, 0), NotAfter: time.Unix(0, 0).Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		return nil, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), nil
-}
 
 // trimStack drops middlewares that only decorate requests for AWS's own
 // telemetry; custom endpoints have no use for them.
