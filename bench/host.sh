@@ -4,12 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=bench/out; mkdir -p $out
-go build -o $out/gos3lua ./cmd/gos3lua
+# Built as the README installs it: static (CGO_ENABLED=0), which spares
+# every start the dynamic loader and libc (about 3 ms here). The dynamic
+# build `go build` makes when a C compiler is present is measured too.
+CGO_ENABLED=0 go build -o $out/gos3lua ./cmd/gos3lua
+CGO_ENABLED=1 go build -o $out/gos3lua-cgo ./cmd/gos3lua
 # Bare gopher-lua, twice: built against the patched copy gos3lua uses
 # (host/gopher-lua) and against stock v1.1.2 from the module proxy (a scratch
 # module outside this one, so the replace directive does not apply).
 go build -o $out/glua ./bench/glua
-go build -o $out/linkfloor ./bench/linkfloor
+CGO_ENABLED=0 go build -o $out/linkfloor ./bench/linkfloor
+go build -o $out/empty ./bench/empty
 stock=$(mktemp -d); trap 'rm -rf "$stock"' EXIT
 cp bench/glua/main.go "$stock/"
 printf 'module stockglua\ngo 1.26\nrequire github.com/yuin/gopher-lua v1.1.2\n' >"$stock/go.mod"
@@ -17,13 +22,17 @@ printf 'module stockglua\ngo 1.26\nrequire github.com/yuin/gopher-lua v1.1.2\n' 
 
 echo "## start-up (hyperfine, median)"
 hyperfine -N --warmup 20 --runs 200 --export-json $out/startup.json \
-  "$out/gos3lua -e ''" "$out/linkfloor" "$out/glua-stock -e ''" "lua5.1 -e ''" "luajit -e ''" "python3 -c pass" >/dev/null
+  "$out/gos3lua -e ''" "$out/gos3lua-cgo -e ''" "$out/linkfloor" "$out/empty" "$out/glua-stock -e ''" \
+  "lua5.1 -e ''" "luajit -e ''" "python3 -c pass" >/dev/null
 python3 - $out/startup.json <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
 base = r[0]["median"]
 for x in r:
-    print(f'{x["command"]:<28} {x["median"]*1000:7.2f} ms   ({x["median"]/base:5.2f}x gos3lua)')
+    print(f'{x["command"]:<32} {x["median"]*1000:7.2f} ms   ({x["median"]/base:5.2f}x gos3lua)')
+med = {x["command"].split()[0].split("/")[-1]: x["median"] for x in r}
+print(f'gos3lua / lua5.1 = {base/med["lua5.1"]:.2f}   gos3lua / stock gopher-lua = {base/med["glua-stock"]:.2f}'
+      f'   gos3lua - empty Go program = {(base-med["empty"])*1000:.2f} ms')
 PY
 
 echo; echo "## scheduler (go test -bench, 10,000 tasks x 10 round trips)"
