@@ -664,10 +664,16 @@ func panicWithoutTraceback(L *LState) {
 	panic(err)
 }
 
-func newLState(options Options) *LState {
+// newLState makes a state on g, or on a new Global when g is nil. (gos3lua
+// patch: NewThread built a Global, two pre-sized tables and a map, only to
+// replace it with its parent's; a third of a pcall's allocation.)
+func newLState(options Options, g *Global) *LState {
+	if g == nil {
+		g = newGlobal()
+	}
 	al := newAllocator(32)
 	ls := &LState{
-		G:       newGlobal(),
+		G:       g,
 		Parent:  nil,
 		Panic:   panicWithTraceback,
 		Dead:    false,
@@ -1432,7 +1438,7 @@ func NewState(opts ...Options) *LState {
 		ls = newLState(Options{
 			CallStackSize: CallStackSize,
 			RegistrySize:  RegistrySize,
-		})
+		}, nil)
 		ls.OpenLibs()
 	} else {
 		if opts[0].CallStackSize < 1 {
@@ -1449,7 +1455,7 @@ func NewState(opts ...Options) *LState {
 				opts[0].RegistryGrowStep = RegistryGrowStep
 			}
 		}
-		ls = newLState(opts[0])
+		ls = newLState(opts[0], nil)
 		if !opts[0].SkipOpenLibs {
 			ls.OpenLibs()
 		}
@@ -1635,8 +1641,7 @@ func (ls *LState) CreateTable(acap, hcap int) *LTable {
 // NewThread returns a new LState that shares with the original state all global objects.
 // If the original state has context.Context, the new state has a new child context of the original state and this function returns its cancel function.
 func (ls *LState) NewThread() (*LState, context.CancelFunc) {
-	thread := newLState(ls.Options)
-	thread.G = ls.G
+	thread := newLState(ls.Options, ls.G)
 	thread.Env = ls.Env
 	var f context.CancelFunc = nil
 	if ls.ctx != nil {
