@@ -96,6 +96,7 @@ loop:
 		return repl(nil, 0)
 	}
 	if len(codes) > 0 {
+		early = watchSignals()
 		h := newHost("", rest)
 		defer h.Close()
 		code, luaErr := 0, false
@@ -120,6 +121,7 @@ loop:
 		fmt.Fprintf(os.Stderr, "gos3lua: %v\n", err)
 		return 2
 	}
+	early = watchSignals()
 	h := newHost(name, scriptArgs)
 	defer h.Close()
 	code, luaErr := runChunk(h, src, name, scriptArgs)
@@ -168,6 +170,10 @@ func newHost(script string, args []string) *host.Host {
 func runChunk(h *host.Host, src, name string, args []string) (code int, luaErr bool) {
 	fn, err := h.Compile(src, name)
 	if err != nil {
+		if early != nil {
+			early.watch(nil)()
+			early = nil
+		}
 		fmt.Fprintf(os.Stderr, "gos3lua: %v\n", err)
 		return 1, true
 	}
@@ -186,31 +192,75 @@ func runChunk(h *host.Host, src, name string, args []string) (code int, luaErr b
 // once on the second. stop returns the exit status the signal asks for
 // (0 when none came).
 func handleSignals(h *host.Host) (stop func() int) {
-	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	var got atomic.Int32
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case sig := <-ch:
-				code := int32(130)
-				if sig == syscall.SIGTERM {
-					code = 143
-				}
-				if !got.CompareAndSwap(0, code) {
-					os.Exit(int(code))
-				}
-				h.Cancel(fmt.Errorf("interrupted (%s)", sig))
-			case <-done:
-				return
-			}
-		}
-	}()
+	w := early
+	if w == nil {
+		w = watchSignals()
+	}
+	early = nil
+	return w.watch(h)
+}
+
+// early is a watcher Main started before building the host, for the first
+// handleSignals to use: signal.Notify's first call waits for the Go
+// runtime to start a thread of its own (a third of the time
+// `gos3lua -e ""` spent in Main), and this way it does so while the host is
+// being built.
+var early *watcher
+
+// A watcher registers for SIGINT/SIGTERM at once and acts on them once
+// told which run they are for (watch); signals that come before wait.
+type watcher struct {
+	ch    chan os.Signal
+	ready chan struct{}   // closed when ch is registered
+	run   chan *host.Host // the run to cancel (nil: none)
+	done  chan struct{}   // closed by stop
+	got   atomic.Int32    // the exit status the first signal asks for
+}
+
+func watchSignals() *watcher {
+	w := &watcher{
+		ch:    make(chan os.Signal, 2),
+		ready: make(chan struct{}),
+		run:   make(chan *host.Host, 1),
+		done:  make(chan struct{}),
+	}
+	go w.loop()
+	return w
+}
+
+// watch hands h to w once the registration is in place and returns the
+// function that ends it (see handleSignals).
+func (w *watcher) watch(h *host.Host) (stop func() int) {
+	w.run <- h
+	<-w.ready
 	return func() int {
-		signal.Stop(ch)
-		close(done)
-		return int(got.Load())
+		signal.Stop(w.ch)
+		close(w.done)
+		return int(w.got.Load())
+	}
+}
+
+func (w *watcher) loop() {
+	signal.Notify(w.ch, os.Interrupt, syscall.SIGTERM)
+	close(w.ready)
+	h := <-w.run
+	if h == nil {
+		return
+	}
+	for {
+		select {
+		case sig := <-w.ch:
+			code := int32(130)
+			if sig == syscall.SIGTERM {
+				code = 143
+			}
+			if !w.got.CompareAndSwap(0, code) {
+				os.Exit(int(code))
+			}
+			h.Cancel(fmt.Errorf("interrupted (%s)", sig))
+		case <-w.done:
+			return
+		}
 	}
 }
 
