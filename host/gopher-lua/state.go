@@ -226,7 +226,11 @@ type callFrameStackSegment struct {
 type segIdx uint16
 type autoGrowingCallFrameStack struct {
 	segments []*callFrameStackSegment
-	segIdx   segIdx
+	// maxSegs is the most segments there may be; segments grows to it
+	// (gos3lua patch: it was allocated whole, 4 KB per coroutine for a
+	// call stack of 4096).
+	maxSegs int
+	segIdx  segIdx
 	// segSp is the number of frames in the current segment which are used. Full 'sp' value is segIdx * FramesPerSegment + segSp.
 	// It points to the next stack slot to use, so 0 means to use the 0th element in the segment, and a value of
 	// FramesPerSegment indicates that the segment is full and cannot accommodate another frame.
@@ -252,7 +256,8 @@ func freeCallFrameStackSegment(seg *callFrameStackSegment) {
 // FramesPerSegment.
 func newAutoGrowingCallFrameStack(maxSize int) callFrameStack {
 	cs := &autoGrowingCallFrameStack{
-		segments: make([]*callFrameStackSegment, (maxSize+(FramesPerSegment-1))/FramesPerSegment),
+		segments: make([]*callFrameStackSegment, 1, 4),
+		maxSegs:  (maxSize + (FramesPerSegment - 1)) / FramesPerSegment,
 		segIdx:   0,
 	}
 	cs.segments[0] = newCallFrameStackSegment()
@@ -265,7 +270,7 @@ func (cs *autoGrowingCallFrameStack) IsEmpty() bool {
 
 // IsFull returns true if the stack cannot receive any more stack pushes without overflowing
 func (cs *autoGrowingCallFrameStack) IsFull() bool {
-	return int(cs.segIdx) == len(cs.segments) && cs.segSp >= FramesPerSegment
+	return int(cs.segIdx) == cs.maxSegs && cs.segSp >= FramesPerSegment
 }
 
 func (cs *autoGrowingCallFrameStack) Clear() {
@@ -290,10 +295,14 @@ func (cs *autoGrowingCallFrameStack) Push(v callFrame) {
 	curSeg := cs.segments[cs.segIdx]
 	if cs.segSp >= FramesPerSegment {
 		// segment full, push new segment if allowed
-		if cs.segIdx < segIdx(len(cs.segments)-1) {
+		if cs.segIdx < segIdx(cs.maxSegs-1) {
 			curSeg = newCallFrameStackSegment()
 			cs.segIdx++
-			cs.segments[cs.segIdx] = curSeg
+			if int(cs.segIdx) == len(cs.segments) {
+				cs.segments = append(cs.segments, curSeg)
+			} else {
+				cs.segments[cs.segIdx] = curSeg
+			}
 			cs.segSp = 0
 		} else {
 			panic("lua callstack overflow")

@@ -49,13 +49,19 @@ type Scanner struct {
 }
 
 func NewScanner(reader io.Reader, source string) *Scanner {
+	// gos3lua patch: a source in memory shorter than the 4 KB buffer gets
+	// a buffer of its size (bufio makes it at least 16 bytes).
+	size := 4096
+	if r, ok := reader.(interface{ Len() int }); ok && r.Len() < size {
+		size = r.Len()
+	}
 	return &Scanner{
 		Pos: ast.Position{
 			Source: source,
 			Line:   1,
 			Column: 0,
 		},
-		reader: bufio.NewReaderSize(reader, 4096),
+		reader: bufio.NewReaderSize(reader, size),
 	}
 }
 
