@@ -25,6 +25,8 @@ refused.test.       60 IN MX 10 mx.refused.test.
 mx.refused.test.    60 IN A 127.0.0.2
 drop.test.          60 IN MX 10 mx.drop.test.
 mx.drop.test.       60 IN A 127.0.0.1
+xn--bcher-kva.test. 60 IN MX 10 mx.xn--bcher-kva.test.
+mx.xn--bcher-kva.test. 60 IN A 127.0.0.1
 ]]
 
 local function servers(t, smtp_opts)
@@ -71,6 +73,17 @@ test("exit 0 when every exchange accepts; --from and --to", function(t)
   t:eq(m[1].to, {"you@good.test"})
 end)
 
+test("an internationalized domain is looked up and addressed in its xn-- form", function(t)
+  local d, s = servers(t)
+  local out, code = run("mxtest.lua", "--dns", d.addr, "--port", tostring(s.port), "--from", "me@straße.test", "bücher.test")
+  t:eq(out, "bücher.test mx.xn--bcher-kva.test 127.0.0.1 OK\n")
+  t:eq(code, 0)
+  local m = s:messages()
+  t:eq(#m, 1)
+  t:eq(m[1].from, "me@xn--strae-oqa.test")
+  t:eq(m[1].to, {"postmaster@xn--bcher-kva.test"})
+end)
+
 test("--quit-after rcpt sends no message; --no-tls; --json", function(t)
   local d, s = servers(t)
   local out, code = run("mxtest.lua", "--dns", d.addr, "--port", tostring(s.port), "--quit-after", "rcpt", "--no-tls", "--json", "good.test", "relay.test")
@@ -105,13 +118,13 @@ test("refused connections, drops mid-DATA and bad names are FAIL lines", functio
   t:cleanup(function() d:close(); s:close() end)
   -- smtp.server listens on 127.0.0.1 only: 127.0.0.2 refuses.
   local out, code = run("mxtest.lua", "--dns", d.addr, "--port", tostring(s.port), "--timeout", "2s",
-    "refused.test", "drop.test", "exa mple.test", "bücher.test", "a..b.test")
+    "refused.test", "drop.test", "exa mple.test", "a\226\128\174b.test", "a..b.test")
   out = out:gsub("connection reset by server", "connection closed by server")
   t:eq(out, table.concat({
     "refused.test mx.refused.test 127.0.0.2 FAIL connect connection refused",
     "drop.test mx.drop.test 127.0.0.1 FAIL data connection closed by server",
     'exa mple.test - - FAIL dns query "exa mple.test" MX: invalid name: contains a space or control character',
-    'bücher.test - - FAIL dns query "bücher.test" MX: invalid name: not ASCII (give an internationalized name in its xn-- form)',
+    'a\226\128\174b.test - - FAIL dns query "a\\u202eb.test" MX: invalid name: label "a\\u202eb": disallowed rune U+202E',
     'a..b.test - - FAIL dns query "a..b.test" MX: invalid name: empty label',
   }, "\n") .. "\n")
   t:eq(code, 1)

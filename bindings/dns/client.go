@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/net/idna"
 	"io"
 	"math"
 	"net"
@@ -140,9 +141,25 @@ func QueryName(name string, qtype uint16) (string, error) {
 		}
 	}
 	if !isASCII(name) {
-		// IDNA mapping needs Unicode tables this module does not carry;
-		// say what to give instead of asking for bytes no server has.
-		return "", fmt.Errorf("invalid name: not ASCII (give an internationalized name in its xn-- form)")
+		// An internationalized name: each non-ASCII label in its IDNA
+		// (xn--) form, the only form servers have. ASCII labels stay as
+		// given (_dmarc and the like are no IDNA labels).
+		labels := strings.Split(name, ".")
+		for i, l := range labels {
+			if isASCII(l) {
+				continue
+			}
+			a, err := idna.Lookup.ToASCII(l)
+			if err != nil {
+				why := strings.TrimPrefix(err.Error(), "idna: ")
+				if strings.HasPrefix(why, "invalid label") {
+					why = "not a valid internationalized (IDNA) label"
+				}
+				return "", fmt.Errorf("invalid name: label %q: %s", l, why)
+			}
+			labels[i] = a
+		}
+		name = strings.Join(labels, ".")
 	}
 	fq := mdns.Fqdn(name)
 	if _, ok := mdns.IsDomainName(fq); !ok {

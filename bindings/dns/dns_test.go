@@ -411,7 +411,11 @@ func TestQueryNameAndType(t *testing.T) {
 		{"exa mple.com", "invalid name: contains a space or control character"},
 		{"a\tb.com", "invalid name: contains a space or control character"},
 		{"a\x00b.com", "invalid name: contains a space or control character"},
-		{"bücher.example", "invalid name: not ASCII (give an internationalized name in its xn-- form)"},
+		{"bücher.example", "xn--bcher-kva.example."},
+		{"_dmarc.Bücher.example", "_dmarc.xn--bcher-kva.example."},
+		{"straße.de", "xn--strae-oqa.de."},
+		{"\u0301a.example", "invalid name: label \"\u0301a\": not a valid internationalized (IDNA) label"},
+		{"a\u202eb.example", "invalid name: label \"a\\u202eb\": disallowed rune U+202E"},
 		{strings.Repeat("a", 64) + ".com", "invalid name: label \"aaaaaaaaaaaaaaaaaaaa\"... longer than 63 characters"},
 		{strings.Repeat("abcdefgh.", 30) + "com", "invalid name: longer than 253 characters"},
 	} {

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"golang.org/x/net/idna"
 	"io"
 	"net"
 	"net/textproto"
@@ -653,12 +654,34 @@ func (c *Client) Auth(user, password string) error {
 
 // Mail sends MAIL FROM:<from>.
 func (c *Client) Mail(from string) (Reply, error) {
+	from, err := asciiDomain(from)
+	if err != nil {
+		return Reply{}, err
+	}
 	return c.simple("mail", "MAIL FROM:<"+from+">", "<"+from+">", from, 250)
 }
 
 // Rcpt sends RCPT TO:<to>; 250 and 251 are accepted.
 func (c *Client) Rcpt(to string) (Reply, error) {
+	to, err := asciiDomain(to)
+	if err != nil {
+		return Reply{}, err
+	}
 	return c.simple("rcpt", "RCPT TO:<"+to+">", "<"+to+">", to, 250, 251)
+}
+
+// asciiDomain writes an address's internationalized domain in its IDNA
+// (xn--) form, which every server takes without SMTPUTF8.
+func asciiDomain(addr string) (string, error) {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 || isASCII(addr[at+1:]) {
+		return addr, nil
+	}
+	d, err := idna.Lookup.ToASCII(addr[at+1:])
+	if err != nil {
+		return "", fmt.Errorf("address %q: the domain is not a valid internationalized name (%s)", addr, strings.TrimPrefix(err.Error(), "idna: "))
+	}
+	return addr[:at+1] + d, nil
 }
 
 func (c *Client) simple(stage, line, what, arg string, ok ...int) (Reply, error) {

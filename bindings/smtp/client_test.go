@@ -594,3 +594,23 @@ func TestCmdAuthHidden(t *testing.T) {
 		}
 	}
 }
+
+// An address's internationalized domain goes out in its xn-- form; one
+// that is no valid IDNA name is refused before anything is sent.
+func TestInternationalizedDomains(t *testing.T) {
+	for in, want := range map[string]string{
+		"postmaster@bücher.example": "postmaster@xn--bcher-kva.example",
+		"me@Straße.de":              "me@xn--strae-oqa.de",
+		"plain@example.com":         "plain@example.com",
+		"":                          "",
+		"bad@a\u202eb.example":      `address "bad@a\u202eb.example": the domain is not a valid internationalized name (disallowed rune U+202E)`,
+	} {
+		got, err := asciiDomain(in)
+		if err != nil {
+			got = err.Error()
+		}
+		if got != want {
+			t.Errorf("asciiDomain(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
