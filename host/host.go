@@ -74,6 +74,8 @@ type Host struct {
 
 	interruptErr *lua.LTable // raised by the VM in CPU-bound code after Cancel
 
+	stdin *Stream // io.stdin, once InstallStdio made it
+
 	closeMu sync.Mutex
 	closers []func()
 	closed  bool

@@ -22,6 +22,9 @@ type Stream struct {
 	C      io.Closer
 	br     *bufio.Reader
 	closed bool
+	// ctx is the context of the Lua read in progress (nil for Go's own
+	// reads), for an R that is a ContextReader.
+	ctx context.Context
 	// mu serializes operations: tasks reading one stream concurrently get
 	// whole reads each, never a torn buffer.
 	mu sync.Mutex
@@ -98,21 +101,38 @@ func streamMeta(L *lua.LState) *lua.LTable {
 
 func (s *Stream) reader() *bufio.Reader {
 	if s.br == nil {
-		s.br = bufio.NewReaderSize(readerOnly{s.R, s.Name}, 64*1024)
+		s.br = bufio.NewReaderSize(readerOnly{s}, 64*1024)
 	}
 	return s.br
 }
 
-type readerOnly struct {
-	r    io.Reader
-	name string
+// ContextReader is a reader whose reads can be given up when ctx is done
+// without losing what they would have read (see the REPL's stdin). A
+// stream whose R is one passes each Lua read's context.
+type ContextReader interface {
+	ReadContext(ctx context.Context, p []byte) (int, error)
 }
 
+// readerOnly reads s.R (whatever it is at the time: SetStdin may change
+// it) under s.mu, which the stream's readers hold.
+type readerOnly struct{ s *Stream }
+
 func (r readerOnly) Read(p []byte) (int, error) {
-	if r.r == nil {
-		return 0, errors.New(r.name + ": not open for reading")
+	s := r.s
+	if s.R == nil {
+		return 0, errors.New(s.Name + ": not open for reading")
 	}
-	return r.r.Read(p)
+	if cr, ok := s.R.(ContextReader); ok && s.ctx != nil {
+		return cr.ReadContext(s.ctx, p)
+	}
+	return s.R.Read(p)
+}
+
+// withContext makes the stream's reads under s.mu see ctx until the
+// returned function is called.
+func (s *Stream) withContext(ctx context.Context) func() {
+	s.ctx = ctx
+	return func() { s.ctx = nil }
 }
 
 // read(n) → up to n bytes (nil at end); read("l"|"*l") → a line without
@@ -128,6 +148,7 @@ func streamRead(L *lua.LState) int {
 	return Go(L, func(ctx context.Context) (Push, error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		defer s.withContext(ctx)()
 		switch f := format.(type) {
 		case lua.LNumber:
 			n := int(f)
@@ -266,6 +287,7 @@ func streamLines(L *lua.LState) int {
 		err := Block(L, func(ctx context.Context) error {
 			s.mu.Lock()
 			defer s.mu.Unlock()
+			defer s.withContext(ctx)()
 			l, err := s.reader().ReadString('\n')
 			if err == io.EOF && l == "" {
 				eof = true
@@ -293,6 +315,17 @@ func streamLines(L *lua.LState) int {
 	return 1
 }
 
+// SetStdin makes io.stdin (and io.read, io.lines) read r from now on; what
+// io.stdin had buffered is read first. Call it between runs.
+func (h *Host) SetStdin(r io.Reader) {
+	if h.stdin == nil {
+		return
+	}
+	h.stdin.mu.Lock()
+	h.stdin.R = r
+	h.stdin.mu.Unlock()
+}
+
 // InstallStdio replaces io.stdin/io.stdout/io.stderr (and io.read/io.write)
 // with streams whose reads and writes suspend only the calling task.
 func (h *Host) InstallStdio() {
@@ -302,6 +335,7 @@ func (h *Host) InstallStdio() {
 		return
 	}
 	stdin := NewStream(L, "stdin", os.Stdin, nil, nil)
+	h.stdin = stdin.Value.(*Stream)
 	stdout := NewStream(L, "stdout", nil, os.Stdout, nil)
 	stderr := NewStream(L, "stderr", nil, os.Stderr, nil)
 	ioT.RawSetString("stdin", stdin)

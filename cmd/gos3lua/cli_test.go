@@ -326,6 +326,22 @@ func TestREPLTerminal(t *testing.T) {
 	tm.expect("cancelled")
 	tm.send("'still here'\r")
 	tm.expect(`"still here"`)
+	// io.read reads the terminal; one given up by Ctrl-C leaves the next
+	// line to the REPL (it went to the abandoned read before).
+	tm.send("answer = io.read()\r")
+	time.Sleep(300 * time.Millisecond)
+	tm.send("typed for io.read\r")
+	tm.send("answer\r")
+	tm.expect(`"typed for io.read"`)
+	tm.send("never = io.read()\r")
+	time.Sleep(300 * time.Millisecond)
+	tm.send("\x03")
+	tm.expect("cancelled")
+	tm.expect("> ")
+	tm.send("'after the read'\r")
+	tm.expect(`"after the read"`)
+	tm.send("never\r")
+	tm.expect("nil")
 	tm.ctrlD() // Ctrl-D exits
 
 	// history persists across restarts
@@ -335,7 +351,9 @@ func TestREPLTerminal(t *testing.T) {
 	}
 	tm2 := startTerm(t, state)
 	tm2.send("\x1b[A") // up arrow: the last line
-	tm2.expect("'still here'")
+	tm2.expect("never")
+	tm2.send("\x1b[A\x1b[A")
+	tm2.expect("'after the read'")
 }
 
 // gos3lua -i SCRIPT on a terminal: the script's error is shown, then the

@@ -32,7 +32,9 @@ func repl(h *host.Host, status int) int {
 	if !isTerminal(os.Stdin) {
 		return replPipe(h, os.Stdin, status)
 	}
+	stdin := newSharedStdin(os.Stdin)
 	rl, err := readline.NewEx(&readline.Config{
+		Stdin:             stdin,
 		Prompt:            "> ",
 		HistoryFile:       historyFile(),
 		HistoryLimit:      5000,
@@ -46,6 +48,7 @@ func repl(h *host.Host, status int) int {
 		return replPipe(h, os.Stdin, status)
 	}
 	defer rl.Close()
+	h.SetStdin(stdin)
 	fmt.Fprintf(rl.Stdout(), "gos3lua %s (Lua 5.1); modules: %s; Ctrl-D exits\n", version, strings.Join(host.Modules(), ", "))
 	var buf []string
 	for {
