@@ -41,7 +41,7 @@ go test ./host -run '^$' -bench 'RoundTrip' -benchtime 5x | grep -E 'Benchmark'
 echo; echo "## CPU-bound Lua in process, no start-up (go test -bench: host vs bare patched gopher-lua, fib(27))"
 go test ./host -run '^$' -bench 'Fib' -benchtime 20x -count 3 | grep -E 'Benchmark'
 
-echo; echo "## CPU-bound Lua (hyperfine, median, whole process)"
+echo; echo "## CPU-bound Lua (whole process, runs interleaved, median of 9)"
 cat > $out/fib.lua <<'LUA'
 local function fib(n) if n < 2 then return n end return fib(n-1) + fib(n-2) end
 assert(fib(32) == 2178309)
@@ -54,18 +54,26 @@ local n = 0
 for w in s:gmatch("[^,]+") do n = n + #w end
 assert(n > 0)
 LUA
-for prog in fib str; do
-  hyperfine -N --warmup 1 --runs 7 --export-json $out/$prog.json \
-    "$out/gos3lua $out/$prog.lua" "$out/glua-stock $out/$prog.lua" "$out/glua $out/$prog.lua" \
-    "lua5.1 $out/$prog.lua" "luajit $out/$prog.lua" >/dev/null
-  python3 - $out/$prog.json $prog <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))["results"]
-g, bare = r[0]["median"], r[1]["median"]
-print(f'{sys.argv[2]}:')
-for x in r:
-    print(f'  {x["command"]:<40} {x["median"]*1000:8.1f} ms')
-print(f'  gos3lua / stock gopher-lua = {g/bare:.3f}   gos3lua / patched gopher-lua = {g/r[2]["median"]:.3f}'
-      f'   gos3lua / lua5.1 = {g/r[3]["median"]:.2f}')
+# Interleaved (one run of each program in turn, nine rounds) rather than
+# hyperfine's one program after the other: on this shared machine speed
+# drifts over a minute by more than the 10% being checked.
+python3 - "$out" <<'PY'
+import statistics, subprocess, sys, time
+out = sys.argv[1]
+progs = [("gos3lua", f"{out}/gos3lua"), ("stock gopher-lua", f"{out}/glua-stock"),
+         ("patched gopher-lua", f"{out}/glua"), ("lua5.1", "lua5.1"), ("luajit", "luajit")]
+for prog in ("fib", "str"):
+    times = {name: [] for name, _ in progs}
+    for _ in range(9):
+        for name, exe in progs:
+            t0 = time.perf_counter()
+            subprocess.run([exe, f"{out}/{prog}.lua"], check=True)
+            times[name].append(time.perf_counter() - t0)
+    med = {name: statistics.median(v) for name, v in times.items()}
+    print(f"{prog}:")
+    for name, _ in progs:
+        print(f"  {name:<20} {med[name]*1000:8.1f} ms")
+    g = med["gos3lua"]
+    print(f"  gos3lua / stock gopher-lua = {g/med['stock gopher-lua']:.3f}   gos3lua / patched gopher-lua = "
+          f"{g/med['patched gopher-lua']:.3f}   gos3lua / lua5.1 = {g/med['lua5.1']:.2f}")
 PY
-done
