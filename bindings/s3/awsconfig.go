@@ -274,14 +274,16 @@ func (r *awsResolver) endpoint(svc string, prof map[string]string) string {
 }
 
 // credentials follows the SDK's order: keys given to s3.client, a profile
-// asked for, keys in the environment, a web identity token in the
-// environment, then the default profile (which falls back to container
-// and instance credentials).
+// given to s3.client, keys in the environment, a web identity token in the
+// environment, then the profile (AWS_PROFILE or default, which falls back
+// to container and instance credentials).
 func (r *awsResolver) credentials(prof map[string]string) (aws.CredentialsProvider, error) {
 	if r.cfg.AccessKey != "" {
 		return static(r.cfg.AccessKey, r.cfg.SecretKey, r.cfg.SessionToken, "s3.client"), nil
 	}
-	if !r.explicit {
+	if r.cfg.Profile == "" {
+		// Only a profile given to s3.client goes before the environment's
+		// keys; AWS_PROFILE does not (as in the SDK and aws-cli).
 		if p := envKeys(); p != nil {
 			return p, nil
 		}
@@ -331,6 +333,9 @@ func (r *awsResolver) fromProfile(name string, p map[string]string, seen map[str
 	if p["role_arn"] != "" && p["mfa_serial"] != "" {
 		return nil, fmt.Errorf("profile %q: mfa_serial is not supported (it needs a prompt); use credential_process = aws configure export-credentials --profile %s --format process", name, name)
 	}
+	if p["role_arn"] != "" && p["source_profile"] == "" && p["credential_source"] == "" && p["web_identity_token_file"] == "" {
+		return nil, fmt.Errorf("profile %q: role_arn needs source_profile, credential_source or web_identity_token_file", name)
+	}
 	var src aws.CredentialsProvider
 	var err error
 	switch {
@@ -356,9 +361,6 @@ func (r *awsResolver) fromProfile(name string, p map[string]string, seen map[str
 	case p["credential_process"] != "":
 		src = processcreds.NewProvider(p["credential_process"])
 	default:
-		if p["role_arn"] != "" {
-			return nil, fmt.Errorf("profile %q: role_arn needs source_profile, credential_source or web_identity_token_file", name)
-		}
 		src, err = r.namedSource(name, "")
 	}
 	if err != nil {

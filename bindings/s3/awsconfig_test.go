@@ -189,6 +189,19 @@ func TestProfileCredentials(t *testing.T) {
 	if err != nil || len(bs) != 1 || bs[0].Name != "from-profile" {
 		t.Fatalf("buckets %v %v", bs, err)
 	}
+	// AWS_PROFILE does not override keys in the environment; a profile
+	// given to s3.client does (as in the SDK and aws-cli).
+	writeAWSFiles(t, home, fmt.Sprintf("[profile p]\nendpoint_url = %s\n", srv.URL()), "[p]\naws_access_key_id = nobody\naws_secret_access_key = wrong\n")
+	t.Setenv("AWS_ACCESS_KEY_ID", testAK)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", testSK)
+	if _, err := NewClient(Config{}).Buckets(ctx); err != nil {
+		t.Fatalf("AWS_PROFILE with keys in the environment: %v", err)
+	}
+	if _, err := NewClient(Config{Profile: "p", Retries: 0}).Buckets(ctx); err == nil {
+		t.Fatal("profile= must use the profile's (wrong) keys")
+	}
+	unsetenv(t, "AWS_ACCESS_KEY_ID")
+	unsetenv(t, "AWS_SECRET_ACCESS_KEY")
 	// Wrong keys in the profile are refused by the store, as they must be.
 	writeAWSFiles(t, home, fmt.Sprintf("[profile p]\nendpoint_url = %s\n", srv.URL()), "[p]\naws_access_key_id = nobody\naws_secret_access_key = wrong\n")
 	if _, err := NewClient(Config{Retries: 0}).Buckets(ctx); err == nil || !strings.Contains(err.Error(), "InvalidAccessKeyId") && !strings.Contains(err.Error(), "SignatureDoesNotMatch") {
