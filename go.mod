@@ -39,5 +39,3 @@ require (
 )
 
 replace github.com/yuin/gopher-lua => ./host/gopher-lua
-
-replace github.com/hanwen/go-fuse/v2 => ./bindings/fuse/go-fuse
