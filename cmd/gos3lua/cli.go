@@ -8,7 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"syscall"
 
 	"github.com/gos3lua/gos3lua/host"
@@ -96,7 +96,7 @@ loop:
 		return repl(nil, 0)
 	}
 	if len(codes) > 0 {
-		early = watchSignals()
+		startSignals()
 		h := newHost("", rest)
 		defer h.Close()
 		code, luaErr := 0, false
@@ -121,7 +121,7 @@ loop:
 		fmt.Fprintf(os.Stderr, "gos3lua: %v\n", err)
 		return 2
 	}
-	early = watchSignals()
+	startSignals()
 	h := newHost(name, scriptArgs)
 	defer h.Close()
 	code, luaErr := runChunk(h, src, name, scriptArgs)
@@ -170,10 +170,6 @@ func newHost(script string, args []string) *host.Host {
 func runChunk(h *host.Host, src, name string, args []string) (code int, luaErr bool) {
 	fn, err := h.Compile(src, name)
 	if err != nil {
-		if early != nil {
-			early.watch(nil)()
-			early = nil
-		}
 		fmt.Fprintf(os.Stderr, "gos3lua: %v\n", err)
 		return 1, true
 	}
@@ -190,78 +186,60 @@ func runChunk(h *host.Host, src, name string, args []string) (code int, luaErr b
 
 // handleSignals cancels the run on the first SIGINT/SIGTERM and exits at
 // once on the second. stop returns the exit status the signal asks for
-// (0 when none came).
+// (0 when none came); after it, until the next run, a signal exits at once
+// (as it would without a handler).
 func handleSignals(h *host.Host) (stop func() int) {
-	w := early
-	if w == nil {
-		w = watchSignals()
-	}
-	early = nil
-	return w.watch(h)
-}
-
-// early is a watcher Main started before building the host, for the first
-// handleSignals to use: signal.Notify's first call waits for the Go
-// runtime to start a thread of its own (a third of the time
-// `gos3lua -e ""` spent in Main), and this way it does so while the host is
-// being built.
-var early *watcher
-
-// A watcher registers for SIGINT/SIGTERM at once and acts on them once
-// told which run they are for (watch); signals that come before wait.
-type watcher struct {
-	ch    chan os.Signal
-	ready chan struct{}   // closed when ch is registered
-	run   chan *host.Host // the run to cancel (nil: none)
-	done  chan struct{}   // closed by stop
-	got   atomic.Int32    // the exit status the first signal asks for
-}
-
-func watchSignals() *watcher {
-	w := &watcher{
-		ch:    make(chan os.Signal, 2),
-		ready: make(chan struct{}),
-		run:   make(chan *host.Host, 1),
-		done:  make(chan struct{}),
-	}
-	go w.loop()
-	return w
-}
-
-// watch hands h to w once the registration is in place and returns the
-// function that ends it (see handleSignals).
-func (w *watcher) watch(h *host.Host) (stop func() int) {
-	w.run <- h
-	<-w.ready
+	startSignals()
+	<-sigs.ready
+	sigs.mu.Lock()
+	sigs.h, sigs.got = h, 0
+	sigs.mu.Unlock()
 	return func() int {
-		signal.Stop(w.ch)
-		close(w.done)
-		return int(w.got.Load())
+		sigs.mu.Lock()
+		defer sigs.mu.Unlock()
+		sigs.h = nil
+		return sigs.got
 	}
 }
 
-func (w *watcher) loop() {
-	signal.Notify(w.ch, os.Interrupt, syscall.SIGTERM)
-	close(w.ready)
-	h := <-w.run
-	if h == nil {
-		return
-	}
-	for {
-		select {
-		case sig := <-w.ch:
-			code := int32(130)
-			if sig == syscall.SIGTERM {
-				code = 143
+// sigs is the process's one registration for SIGINT/SIGTERM, made once and
+// never undone: signal.Notify's first call waits for the Go runtime to
+// start a thread of its own, and signal.Stop for the signal goroutine to
+// be idle, together an eighth of the time `gos3lua -e ""` took. Main
+// starts it before building the host, so that it overlaps with that.
+var sigs struct {
+	once  sync.Once
+	ready chan struct{} // closed once registered
+	mu    sync.Mutex
+	h     *host.Host // the run to cancel; nil between runs
+	got   int        // the exit status the run's first signal asks for
+}
+
+func startSignals() {
+	sigs.once.Do(func() {
+		sigs.ready = make(chan struct{})
+		go func() {
+			ch := make(chan os.Signal, 2)
+			signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+			close(sigs.ready)
+			for sig := range ch {
+				code := 130
+				if sig == syscall.SIGTERM {
+					code = 143
+				}
+				sigs.mu.Lock()
+				h, second := sigs.h, sigs.got != 0
+				if h != nil && !second {
+					sigs.got = code
+				}
+				sigs.mu.Unlock()
+				if h == nil || second {
+					os.Exit(code)
+				}
+				h.Cancel(fmt.Errorf("interrupted (%s)", sig))
 			}
-			if !w.got.CompareAndSwap(0, code) {
-				os.Exit(int(code))
-			}
-			h.Cancel(fmt.Errorf("interrupted (%s)", sig))
-		case <-w.done:
-			return
-		}
-	}
+		}()
+	})
 }
 
 func report(err error, sig int) int {
