@@ -228,15 +228,14 @@ func startSignals() {
 					code = 143
 				}
 				sigs.mu.Lock()
-				h, second := sigs.h, sigs.got != 0
-				if h != nil && !second {
-					sigs.got = code
-				}
-				sigs.mu.Unlock()
-				if h == nil || second {
+				if sigs.h == nil || sigs.got != 0 {
 					os.Exit(code)
 				}
-				h.Cancel(fmt.Errorf("interrupted (%s)", sig))
+				sigs.got = code
+				// Under the lock: a run that has just ended must not
+				// pass this on to the next one.
+				sigs.h.Cancel(fmt.Errorf("interrupted (%s)", sig))
+				sigs.mu.Unlock()
 			}
 		}()
 	})

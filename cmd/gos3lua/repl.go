@@ -33,6 +33,8 @@ func repl(h *host.Host, status int) int {
 		return replPipe(h, os.Stdin, status)
 	}
 	stdin := newSharedStdin(os.Stdin)
+	replStdin = stdin
+	defer func() { replStdin = nil }()
 	rl, err := readline.NewEx(&readline.Config{
 		Stdin:             stdin,
 		Prompt:            "> ",
@@ -72,6 +74,9 @@ func repl(h *host.Host, status int) int {
 		buf = nil
 	}
 }
+
+// replStdin is the terminal REPL's shared stdin (nil otherwise).
+var replStdin *sharedStdin
 
 // replPipe evaluates stdin line by line without prompts; an incomplete
 // chunk continues on the next line. The exit status is 1 if any chunk failed.
@@ -128,6 +133,11 @@ func evalChunkStatus(h *host.Host, src string, out io.Writer, status *int) bool 
 	stop := handleSignals(h)
 	rets, err := h.Run(fn)
 	stop()
+	if replStdin != nil {
+		// Reads of the terminal this line's tasks left waiting (a Go
+		// call abandoned after Ctrl-C) must not take the next line.
+		replStdin.Abandon()
+	}
 	if err != nil {
 		var ee *host.ExitError
 		if errors.As(err, &ee) {

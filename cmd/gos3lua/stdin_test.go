@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"testing"
+	"time"
+)
+
+type readOut struct {
+	s   string
+	err error
+}
+
+func readAsync(s *sharedStdin, ctx context.Context) chan readOut {
+	ch := make(chan readOut, 1)
+	go func() {
+		b := make([]byte, 64)
+		n, err := s.ReadContext(ctx, b)
+		ch <- readOut{string(b[:n]), err}
+	}()
+	return ch
+}
+
+func waitRead(t *testing.T, ch chan readOut) readOut {
+	t.Helper()
+	select {
+	case r := <-ch:
+		return r
+	case <-time.After(5 * time.Second):
+		t.Fatal("read never returned")
+		return readOut{}
+	}
+}
+
+// What a given-up read reads goes to the next reader; readers waiting
+// together are all woken (each takes what is there or waits for more);
+// Abandon drops waiting readers without losing data; EOF reaches a reader.
+func TestSharedStdin(t *testing.T) {
+	pr, pw := io.Pipe()
+	s := newSharedStdin(pr)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	given := readAsync(s, ctx)
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	if r := waitRead(t, given); !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("cancelled read: %+v", r)
+	}
+	next := readAsync(s, context.Background())
+	pw.Write([]byte("line after ctrl-c\n"))
+	if r := waitRead(t, next); r.s != "line after ctrl-c\n" {
+		t.Fatalf("next reader got %+v", r)
+	}
+
+	a, b := readAsync(s, context.Background()), readAsync(s, context.Background())
+	time.Sleep(20 * time.Millisecond)
+	pw.Write([]byte("one"))
+	first := make([]readOut, 0, 2)
+	select {
+	case r := <-a:
+		first = append(first, r)
+	case r := <-b:
+		first = append(first, r)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no reader woke")
+	}
+	pw.Write([]byte("two"))
+	select {
+	case r := <-a:
+		first = append(first, r)
+	case r := <-b:
+		first = append(first, r)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the second waiting reader never woke: it waits on a read that already ended")
+	}
+	if first[0].s+first[1].s != "onetwo" {
+		t.Fatalf("readers got %+v", first)
+	}
+
+	stale := readAsync(s, context.Background())
+	time.Sleep(20 * time.Millisecond)
+	s.Abandon()
+	if r := waitRead(t, stale); !errors.Is(r.err, errAbandoned) {
+		t.Fatalf("abandoned read: %+v", r)
+	}
+	fresh := readAsync(s, context.Background())
+	pw.Write([]byte("for the editor"))
+	if r := waitRead(t, fresh); r.s != "for the editor" {
+		t.Fatalf("reader after Abandon got %+v", r)
+	}
+
+	last := readAsync(s, context.Background())
+	pw.Close()
+	if r := waitRead(t, last); r.err != io.EOF {
+		t.Fatalf("at end: %+v", r)
+	}
+}
