@@ -101,14 +101,24 @@ func loadAWSFiles() (*awsFiles, error) {
 	return f, nil
 }
 
-// parse reads one file in the AWS flavour of INI: `[profile NAME]` in
-// the config file (`[default]` too), `[NAME]` in the credentials file,
-// `#` and `;` comments (inline after a blank), `key = value` or
-// `key: value`, quotes stripped, indented sub-properties and
-// continuation lines.
+// parse reads one file in the AWS flavour of INI, as the SDK's parser does:
+// `[profile NAME]` in the config file (`[default]` too, dropped when
+// `[profile default]` is there), `[NAME]` in the credentials file, `#` and
+// `;` comments (inline after a blank), `key = value` or `key: value`,
+// quotes stripped; an indented `key = value` is a sub-property of a key
+// with an empty value (`s3 =`) and an ordinary property anywhere else; an
+// indented line without one continues a non-empty value.
 func (f *awsFiles) parse(data string, config bool) {
 	var sec map[string]string
-	var last string // the last top-level key, for sub-properties
+	var last string          // the last key, for sub-properties and continuations
+	plainDefault := false    // this file's "default" came from [default]
+	prefixedDefault := false // ... from [profile default]
+	stripComment := func(s string) string {
+		for _, c := range []string{" #", " ;", "\t#", "\t;"} {
+			s, _, _ = strings.Cut(s, c)
+		}
+		return strings.TrimSpace(s)
+	}
 	for line := range strings.Lines(data) {
 		line = strings.TrimRight(line, "\r\n")
 		trimmed := strings.TrimSpace(line)
@@ -128,11 +138,18 @@ func (f *awsFiles) parse(data string, config bool) {
 			switch {
 			case config && typed && typ == "profile":
 				name = rest
+				if name == "default" && !prefixedDefault {
+					if plainDefault {
+						delete(f.sections, "default") // [profile default] wins over [default]
+					}
+					prefixedDefault = true
+				}
 			case config && typed && (typ == "sso-session" || typ == "services"):
 			case config && name == "default":
-				if _, done := f.sections["default"]; done {
-					continue // [profile default] wins over [default]
+				if prefixedDefault {
+					continue
 				}
+				plainDefault = true
 			case config, typed && typ == "profile":
 				continue // not a profile: ignored, as the SDK does
 			}
@@ -146,19 +163,14 @@ func (f *awsFiles) parse(data string, config bool) {
 			continue
 		}
 		indented := line[0] == ' ' || line[0] == '\t'
-		if !indented {
-			for _, c := range []string{" #", " ;", "\t#", "\t;"} {
-				line, _, _ = strings.Cut(line, c)
-			}
-		}
-		k, v, ok := splitINI(strings.TrimSpace(line))
+		k, v, ok := splitINI(trimmed)
 		switch {
-		case !indented && ok:
-			last = k
-			sec[k] = v
 		case indented && ok && last != "" && sec[last] == "":
-			sec[last+"."+k] = v
-		case indented && last != "":
+			sec[last+"."+k] = unquote(v) // comments included, as the SDK does
+		case ok:
+			last = k
+			sec[k] = unquote(stripComment(v))
+		case indented && last != "" && sec[last] != "":
 			sec[last] += "\n" + trimmed
 		}
 	}
@@ -170,10 +182,14 @@ func splitINI(s string) (k, v string, ok bool) {
 		return "", "", false
 	}
 	k, v = strings.ToLower(strings.TrimSpace(s[:i])), strings.TrimSpace(s[i+1:])
-	if len(v) >= 2 && (v[0] == '"' && v[len(v)-1] == '"' || v[0] == '\'' && v[len(v)-1] == '\'') {
-		v = v[1 : len(v)-1]
-	}
 	return k, v, k != ""
+}
+
+func unquote(v string) string {
+	if len(v) >= 2 && (v[0] == '"' && v[len(v)-1] == '"' || v[0] == '\'' && v[len(v)-1] == '\'') {
+		return v[1 : len(v)-1]
+	}
+	return v
 }
 
 // awsSetup is what one client resolved: where, which region, which keys.
@@ -184,8 +200,8 @@ type awsSetup struct {
 	// HTTPClient is the one given, trusting only AWS_CA_BUNDLE's (or the
 	// profile's ca_bundle's) certificates when one is set.
 	HTTPClient aws.HTTPClient
-	Profile  map[string]string
-	Files    *awsFiles
+	Profile    map[string]string
+	Files      *awsFiles
 }
 
 // awsResolver resolves a Config against the environment and the files.
@@ -207,6 +223,9 @@ func resolveAWS(cfg Config, hc *awshttp.BuildableClient) (*awsSetup, error) {
 	if err != nil {
 		return nil, err
 	}
+	if hc == nil {
+		hc = awshttp.NewBuildableClient()
+	}
 	r := &awsResolver{cfg: cfg, files: files}
 	r.profile, r.explicit = cfg.Profile, cfg.Profile != ""
 	if !r.explicit {
@@ -227,8 +246,12 @@ func resolveAWS(cfg Config, hc *awshttp.BuildableClient) (*awsSetup, error) {
 	r.region = cmp.Or(cfg.Region, firstEnv("AWS_REGION", "AWS_DEFAULT_REGION"), prof["region"])
 	s := &awsSetup{Region: r.region, Profile: prof, Files: files, HTTPClient: hc,
 		Endpoint: cmp.Or(cfg.Endpoint, r.endpoint("s3", prof))}
-	if bundle := cmp.Or(os.Getenv("AWS_CA_BUNDLE"), prof["ca_bundle"]); bundle != "" {
-		withCA, err := withCABundle(hc, bundle)
+	bundle, from := os.Getenv("AWS_CA_BUNDLE"), "AWS_CA_BUNDLE"
+	if bundle == "" {
+		bundle, from = prof["ca_bundle"], fmt.Sprintf("profile %q: ca_bundle", r.profile)
+	}
+	if bundle != "" {
+		withCA, err := withCABundle(hc, bundle, from)
 		switch {
 		case err == nil:
 			s.HTTPClient = withCA
@@ -359,7 +382,7 @@ func (r *awsResolver) fromProfile(name string, p map[string]string, seen map[str
 	case p["login_session"] != "":
 		return nil, fmt.Errorf("profile %q: `aws login` sessions are not supported; use credential_process = aws configure export-credentials --profile %s --format process", name, name)
 	case p["credential_process"] != "":
-		src = processcreds.NewProvider(p["credential_process"])
+		src = &quietProcess{processcreds.NewProvider(p["credential_process"]), name}
 	default:
 		src, err = r.namedSource(name, "")
 	}
@@ -370,6 +393,30 @@ func (r *awsResolver) fromProfile(name string, p map[string]string, seen map[str
 		return r.assumeRole(src, p["role_arn"], p["role_session_name"], "", p), nil
 	}
 	return src, nil
+}
+
+// quietProcess is the SDK's credential_process provider without the
+// process's output in its errors: output that fails to parse (a version
+// given as a string, an odd expiry) holds the keys themselves.
+type quietProcess struct {
+	p       *processcreds.Provider
+	profile string
+}
+
+func (q *quietProcess) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	c, err := q.p.Retrieve(ctx)
+	if err == nil {
+		return c, nil
+	}
+	why := err.Error()
+	var pe *processcreds.ProviderError
+	if errors.As(err, &pe) && strings.HasPrefix(pe.Err.Error(), "parse failed of process output") {
+		why = "its output is not the credentials JSON"
+		if inner := errors.Unwrap(pe.Err); inner != nil {
+			why += " (" + inner.Error() + ")"
+		}
+	}
+	return aws.Credentials{}, fmt.Errorf("profile %q: credential_process: %s", q.profile, why)
 }
 
 // namedSource is a credential_source (Environment, EcsContainer,
@@ -453,7 +500,7 @@ type stsRole struct {
 }
 
 func (r *awsResolver) assumeRole(src aws.CredentialsProvider, arn, session, tokenFile string, p map[string]string) aws.CredentialsProvider {
-	region := cmp.Or(firstEnv("AWS_REGION", "AWS_DEFAULT_REGION"), p["region"], r.region, "us-east-1")
+	region := cmp.Or(r.region, "us-east-1") // the client's, as in the SDK
 	ep := r.endpoint("sts", p)
 	if ep == "" {
 		ep = "https://sts." + region + ".amazonaws.com"
@@ -505,8 +552,8 @@ func (s *stsRole) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		}
 	}
 	var out struct {
-		Role  stsCredentials `xml:"AssumeRoleResult>Credentials"`
-		Web   stsCredentials `xml:"AssumeRoleWithWebIdentityResult>Credentials"`
+		Role stsCredentials `xml:"AssumeRoleResult>Credentials"`
+		Web  stsCredentials `xml:"AssumeRoleWithWebIdentityResult>Credentials"`
 		Code string         `xml:"Error>Code"`
 		Msg  string         `xml:"Error>Message"`
 	}
@@ -659,14 +706,14 @@ func (s *ssoRole) Retrieve(ctx context.Context) (aws.Credentials, error) {
 
 // withCABundle makes hc trust exactly the certificates in the PEM file
 // (as the SDK does with AWS_CA_BUNDLE: they replace the system roots).
-func withCABundle(hc *awshttp.BuildableClient, path string) (*awshttp.BuildableClient, error) {
+func withCABundle(hc *awshttp.BuildableClient, path, from string) (*awshttp.BuildableClient, error) {
 	pem, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("AWS_CA_BUNDLE: %w", err)
+		return nil, fmt.Errorf("%s: %w", from, err)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(bytes.TrimSpace(pem)) {
-		return nil, fmt.Errorf("AWS_CA_BUNDLE: no PEM certificate in %s", path)
+		return nil, fmt.Errorf("%s: no PEM certificate in %s", from, path)
 	}
 	return hc.WithTransportOptions(func(tr *http.Transport) {
 		if tr.TLSClientConfig == nil {

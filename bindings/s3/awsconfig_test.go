@@ -97,13 +97,47 @@ aws_access_key_id = X
 		"default": {"region": "eu-west-1"},
 		"work": {"region": "ap-south-1", "endpoint_url": "http://example.test:9000", "s3": "",
 			"s3.addressing_style": "path", "services": "mine", "aws_access_key_id": "AKW", "aws_secret_access_key": "SKW"},
-		"spaced":            {"region": "colon-form"},
-		"sso-session corp":  {"sso_region": "eu-central-1", "sso_start_url": "https://corp.awsapps.com/start"},
-		"services mine":     {"s3": "", "s3.endpoint_url": "http://svc.test", "sts": "", "sts.endpoint_url": "http://sts.test"},
+		"spaced":           {"region": "colon-form"},
+		"sso-session corp": {"sso_region": "eu-central-1", "sso_start_url": "https://corp.awsapps.com/start"},
+		"services mine":    {"s3": "", "s3.endpoint_url": "http://svc.test", "sts": "", "sts.endpoint_url": "http://sts.test"},
 	}
 	if !reflect.DeepEqual(f.sections, want) {
 		t.Fatalf("parsed\n%v\nwant\n%v", f.sections, want)
 	}
+
+	// Indented files (a heredoc in a CI script) and indented keys after a
+	// key with a value are ordinary properties; [profile default] drops
+	// [default]; continuation lines extend a value.
+	writeAWSFiles(t, home, `[default]
+region = dropped
+[profile default]
+region = kept
+  output = json
+[profile x]
+s3 =
+  max_concurrent_requests = 20 # kept with its comment
+region = a
+  b
+`, "  [default]\n  aws_access_key_id = AK\n  aws_secret_access_key = SK\n")
+	if f, err = loadAWSFiles(); err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]map[string]string{
+		"default": {"region": "kept", "output": "json", "aws_access_key_id": "AK", "aws_secret_access_key": "SK"},
+		"x":       {"s3": "", "s3.max_concurrent_requests": "20 # kept with its comment", "region": "a\nb"},
+	}
+	if !reflect.DeepEqual(f.sections, want) {
+		t.Fatalf("parsed\n%v\nwant\n%v", f.sections, want)
+	}
+	writeAWSFiles(t, home, `[profile default]
+region = first
+[default]
+region = ignored
+`, "")
+	if f, _ = loadAWSFiles(); f.sections["default"]["region"] != "first" {
+		t.Fatalf("[default] after [profile default]: %v", f.sections)
+	}
+	writeAWSFiles(t, home, "[profile work]\nregion=ap-south-1\nservices = mine\n[services mine]\ns3 =\n  endpoint_url = http://svc.test\n", "")
 
 	// Resolution: services section before endpoint_url, env before files.
 	s, err := resolveAWS(Config{Profile: "work"}, nil)
@@ -224,15 +258,16 @@ func TestProfileCredentials(t *testing.T) {
 // the store's keys, so that the S3 calls that follow prove they were used.
 type fakeSTS struct {
 	*httptest.Server
-	srcAK, srcSK, token string
-	deny                bool
+	keys  map[string]string // access key → secret AssumeRole may be signed with
+	token string
+	deny  bool
 
 	mu    sync.Mutex
 	calls []url.Values
 }
 
 func newFakeSTS(t *testing.T, srcAK, srcSK, token string) *fakeSTS {
-	f := &fakeSTS{srcAK: srcAK, srcSK: srcSK, token: token}
+	f := &fakeSTS{keys: map[string]string{srcAK: srcSK}, token: token}
 	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.Close)
 	return f
@@ -260,7 +295,12 @@ func (f *fakeSTS) serve(w http.ResponseWriter, r *http.Request) {
 		fail("InvalidAction", "bad request")
 		return
 	case action == "AssumeRole":
-		if err := verifySigV4(r, body, f.srcAK, f.srcSK, "sts"); err != nil {
+		ak, _, _ := strings.Cut(strings.TrimPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 Credential="), "/")
+		if f.keys[ak] == "" {
+			fail("InvalidClientTokenId", "unknown access key "+ak)
+			return
+		}
+		if err := verifySigV4(r, body, ak, f.keys[ak], "sts"); err != nil {
 			fail("SignatureDoesNotMatch", err.Error())
 			return
 		}
@@ -383,6 +423,59 @@ sts =
 	}
 }
 
+// Chains: a role assumed with another role's keys; a profile that is its
+// own source_profile (its keys assume its role); credential_source
+// Environment. Each AssumeRole is signed with the keys it names.
+func TestAssumeRoleChains(t *testing.T) {
+	srv := startStore(t)
+	sts := newFakeSTS(t, "BASEKEY", "BASESECRET", "")
+	sts.keys[testAK] = testSK // what every AssumeRole hands out
+	sts.keys["ENVKEY"] = "ENVSECRET"
+	home := cleanAWS(t)
+	writeAWSFiles(t, home, `[profile base]
+[profile first]
+role_arn = arn:aws:iam::1:role/first
+source_profile = base
+[profile second]
+role_arn = arn:aws:iam::1:role/second
+source_profile = first
+[profile self]
+role_arn = arn:aws:iam::1:role/self
+source_profile = self
+[profile fromenv]
+role_arn = arn:aws:iam::1:role/env
+credential_source = Environment
+`, "[base]\naws_access_key_id = BASEKEY\naws_secret_access_key = BASESECRET\n[self]\naws_access_key_id = BASEKEY\naws_secret_access_key = BASESECRET\n")
+	t.Setenv("AWS_ENDPOINT_URL_STS", sts.URL)
+	t.Setenv("AWS_ENDPOINT_URL_S3", srv.URL())
+	ctx := context.Background()
+	signer := func(c url.Values) string { return c.Get("RoleArn") }
+	for _, c := range []struct {
+		profile string
+		roles   []string
+	}{
+		{"second", []string{"arn:aws:iam::1:role/first", "arn:aws:iam::1:role/second"}},
+		{"self", []string{"arn:aws:iam::1:role/self"}},
+		{"fromenv", []string{"arn:aws:iam::1:role/env"}},
+	} {
+		before := len(sts.Calls())
+		if c.profile == "fromenv" {
+			t.Setenv("AWS_ACCESS_KEY_ID", "ENVKEY")
+			t.Setenv("AWS_SECRET_ACCESS_KEY", "ENVSECRET")
+		}
+		if err := NewClient(Config{Profile: c.profile, Retries: 0}).CreateBucket(ctx, "chain-"+c.profile); err != nil {
+			t.Fatalf("%s: %v", c.profile, err)
+		}
+		var got []string
+		for _, call := range sts.Calls()[before:] {
+			got = append(got, signer(call))
+		}
+		if !reflect.DeepEqual(got, c.roles) {
+			t.Errorf("%s: roles assumed %v, want %v", c.profile, got, c.roles)
+		}
+	}
+}
+
 // A web identity token in the environment (EKS, CI systems): an unsigned
 // AssumeRoleWithWebIdentity carrying the token file's content.
 func TestWebIdentity(t *testing.T) {
@@ -396,6 +489,9 @@ func TestWebIdentity(t *testing.T) {
 	t.Setenv("AWS_ROLE_SESSION_NAME", "pod-1")
 	t.Setenv("AWS_ENDPOINT_URL_STS", sts.URL)
 	t.Setenv("AWS_ENDPOINT_URL_S3", srv.URL())
+	// ... before the profile AWS_PROFILE names (its keys are wrong here).
+	writeAWSFiles(t, home, "[profile p]\nregion = us-east-1\n", "[p]\naws_access_key_id = nobody\naws_secret_access_key = wrong\n")
+	t.Setenv("AWS_PROFILE", "p")
 	c := NewClient(Config{})
 	if c.Embedded() {
 		t.Fatal("a web identity must not mean the embedded store")
@@ -422,6 +518,12 @@ func TestCredentialProcess(t *testing.T) {
 	writeAWSFiles(t, home, fmt.Sprintf("[default]\ncredential_process = %s\nendpoint_url = %s\n", script, srv.URL()), "")
 	if err := NewClient(Config{}).CreateBucket(context.Background(), "process"); err != nil {
 		t.Fatal(err)
+	}
+	// Output that does not parse holds the keys: they are not repeated.
+	os.WriteFile(script, []byte("#!/bin/sh\necho '{\"Version\": \"1\", \"AccessKeyId\": \"AK\", \"SecretAccessKey\": \"TOPSECRET\"}'\n"), 0o755)
+	_, err := NewClient(Config{Retries: 0}).Buckets(context.Background())
+	if err == nil || strings.Contains(err.Error(), "TOPSECRET") || !strings.Contains(err.Error(), "credential_process: its output is not the credentials JSON") {
+		t.Fatalf("unparsable output: %v", err)
 	}
 	os.WriteFile(script, []byte("#!/bin/sh\necho nope >&2; exit 3\n"), 0o755)
 	if _, err := NewClient(Config{Retries: 0}).Buckets(context.Background()); err == nil || !strings.Contains(err.Error(), "credential_process") && !strings.Contains(err.Error(), "exit status 3") {

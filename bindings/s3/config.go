@@ -237,8 +237,10 @@ func (c *Client) API(ctx context.Context) (*s3.Client, error) {
 		switch {
 		case cfg.PathStyle != nil:
 			o.UsePathStyle = *cfg.PathStyle
-		case setup.Profile["s3.addressing_style"] != "":
-			o.UsePathStyle = setup.Profile["s3.addressing_style"] == "path" // as aws-cli reads it
+		case setup.Profile["s3.addressing_style"] == "path":
+			o.UsePathStyle = true // as aws-cli reads it; "auto" keeps the default
+		case setup.Profile["s3.addressing_style"] == "virtual":
+			o.UsePathStyle = false
 		}
 		o.EndpointResolverV2 = &cachedResolver{next: s3.NewDefaultEndpointResolverV2(), m: map[string]smithyendpoints.Endpoint{}}
 	})

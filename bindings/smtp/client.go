@@ -679,7 +679,7 @@ func asciiDomain(addr string) (string, error) {
 	}
 	d, err := idna.Lookup.ToASCII(addr[at+1:])
 	if err != nil {
-		return "", fmt.Errorf("address %q: the domain is not a valid internationalized name (%s)", addr, strings.TrimPrefix(err.Error(), "idna: "))
+		return "", host.Errorf("usage", "smtp: address %q: the domain is not a valid internationalized name (%s)", addr, strings.TrimPrefix(err.Error(), "idna: "))
 	}
 	return addr[:at+1] + d, nil
 }

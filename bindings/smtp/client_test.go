@@ -603,7 +603,7 @@ func TestInternationalizedDomains(t *testing.T) {
 		"me@Straße.de":              "me@xn--strae-oqa.de",
 		"plain@example.com":         "plain@example.com",
 		"":                          "",
-		"bad@a\u202eb.example":      `address "bad@a\u202eb.example": the domain is not a valid internationalized name (disallowed rune U+202E)`,
+		"bad@a\u202eb.example":      `smtp: address "bad@a\u202eb.example": the domain is not a valid internationalized name (disallowed rune U+202E)`,
 	} {
 		got, err := asciiDomain(in)
 		if err != nil {
