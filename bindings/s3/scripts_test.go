@@ -7,17 +7,23 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gos3lua/gos3lua/bindings/s3/store"
 	"github.com/gos3lua/gos3lua/host/hosttest"
 )
 
@@ -588,5 +594,71 @@ func TestS3pipeMemory(t *testing.T) {
 	}
 	if n := countKeys(t, b, "big-"); n != 30 {
 		t.Fatalf("%d chunks, want 30 of the default 10M", n)
+	}
+}
+
+// Ctrl-C during a multipart upload: the process finishes aborting it
+// before it exits, so no parts stay behind, even when the abort takes
+// longer than the second the host gives abandoned work.
+func TestInterruptedUploadAborted(t *testing.T) {
+	dir := fastDir(t)
+	srv, err := store.Start(store.Options{Dir: dir, Addr: "127.0.0.1:0", AccessKey: testAK, SecretKey: testSK})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	testClient(t, srv.URL())
+	target, _ := url.Parse(srv.URL())
+	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(target); r.Out.Host = r.In.Host },
+		ErrorLog: log.New(io.Discard, "", 0)}
+	var aborts atomic.Int32
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodDelete && r.URL.Query().Has("uploadId") {
+			aborts.Add(1)
+			time.Sleep(2 * time.Second)
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(slow.Close)
+	awsEnv(t, slow.URL)
+
+	cmd := exec.Command(gos3lua(t), "-e", `require("s3").bucket():upload("big", io.stdin, {part_size = "5M"})`)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	in.Write(randomBytes(11 << 20)) // two parts' worth; the pipe stays open
+	uploads := filepath.Join(dir, ".uploads")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		parts, _ := filepath.Glob(filepath.Join(uploads, "*", "p0000[0-9].json"))
+		if len(parts) >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no part stored; stderr: %s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	in.Close() // as the producer of a pipe dies with the same Ctrl-C
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("exit: %v; stderr: %s", err, stderr.String())
+	}
+	if aborts.Load() == 0 {
+		t.Fatalf("the upload was not aborted; stderr: %s", stderr.String())
+	}
+	if left, _ := os.ReadDir(uploads); len(left) != 0 {
+		t.Fatalf("%d multipart uploads left behind; stderr: %s", len(left), stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "finishing before exit: aborting the upload of big") {
+		t.Fatalf("stderr does not say what it waits for: %s", stderr.String())
 	}
 }

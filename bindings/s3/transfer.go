@@ -316,8 +316,10 @@ func (m *multipart) complete(ctx context.Context, parts []types.CompletedPart) (
 	return trimETag(aws.ToString(res.ETag)), nil
 }
 
-// abort runs even when the run is being cancelled, so that no parts linger.
+// abort runs even when the run is being cancelled, so that no parts
+// linger; the process waits for it before exiting (host.Linger).
 func (m *multipart) abort() {
+	defer host.Linger("aborting the upload of " + m.key)()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	m.api.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(m.b.Name),
