@@ -57,7 +57,15 @@ if opts.port < 1 or opts.port > 65535 then usage("--port must be 1-65535, not " 
 if opts.timeout <= 0 then usage("--timeout must be positive") end
 -- A DNS query is a step too, but it needs no more than a resolver's usual 5 s.
 local dns_opts = {server = opts.dns, timeout = math.min(opts.timeout, 5)}
-local from = opts.from or ("mxtest@" .. smtp.hostname())
+-- Addresses as servers know them: an internationalized domain in its
+-- IDNA (xn--) form, in the envelope (smtp does that) and the headers alike.
+local function ascii_address(a)
+  local user, domain = a:match("^(.*)@([^@]+)$")
+  if not domain then return a end
+  local ok, d = pcall(dns.ascii, domain)
+  return ok and user .. "@" .. d or a
+end
+local from = ascii_address(opts.from or ("mxtest@" .. smtp.hostname()))
 
 local DAYS = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}
 local MONTHS = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
@@ -68,6 +76,8 @@ local function rfc5322_date()
 end
 
 local function message(domain, exchange, address, to)
+  local ok, ascii = pcall(dns.ascii, domain)
+  if ok then domain = ascii end -- headers and body stay 7-bit
   return table.concat({
     "From: <" .. from .. ">",
     "To: <" .. to .. ">",
@@ -84,7 +94,7 @@ end
 
 -- One conversation; returns a result row's outcome fields.
 local function probe(domain, exchange, address)
-  local to = opts.to or ("postmaster@" .. domain)
+  local to = ascii_address(opts.to or ("postmaster@" .. domain))
   local lines = opts.transcript and {} or nil
   local c
   local function stop(stage) return quit_after == stage end

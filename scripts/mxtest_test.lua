@@ -82,6 +82,13 @@ test("an internationalized domain is looked up and addressed in its xn-- form", 
   t:eq(#m, 1)
   t:eq(m[1].from, "me@xn--strae-oqa.test")
   t:eq(m[1].to, {"postmaster@xn--bcher-kva.test"})
+  -- the headers too: no 8-bit bytes without SMTPUTF8
+  t:eq(m[1].subject, "Test via mx.xn--bcher-kva.test for xn--bcher-kva.test")
+  t:match(m[1].data, "\r\nTo: <postmaster@xn%-%-bcher%-kva%.test>\r\n")
+  t:eq(m[1].data:find("[\128-\255]"), nil)
+  t:eq(dns.ascii("Bücher.test."), "xn--bcher-kva.test.")
+  t:eq(dns.ascii("_dmarc.example.com"), "_dmarc.example.com")
+  t:err(function() dns.ascii("a..b") end, "empty label")
 end)
 
 test("--quit-after rcpt sends no message; --no-tls; --json", function(t)

@@ -8,6 +8,7 @@ package dns
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/gos3lua/gos3lua/host"
@@ -21,6 +22,23 @@ var funcs = map[string]lua.LGFunction{
 	"lookup":  luaLookup,  // (host, opts) → {"192.0.2.1", "2001:db8::1"...}, reason
 	"reverse": luaReverse, // (ip, opts) → {"host.example.com"...}, reason
 	"server":  luaServer,  // {records=, addr=, delay=, drop=, malformed=} → server
+	"ascii":   luaASCII,   // (name) → the name as servers know it (IDNA xn-- labels)
+}
+
+// luaASCII is dns.ascii(name): an internationalized name in the form DNS
+// and SMTP servers know (each non-ASCII label as IDNA "xn--"), checked as
+// dns.query checks it; an ASCII name comes back as given.
+func luaASCII(L *lua.LState) int {
+	name := L.CheckString(1)
+	fq, err := QueryName(name, 0)
+	if err != nil {
+		return host.Raise(L, host.Errorf("dns", "dns: ascii %q: %v", name, err))
+	}
+	if !strings.HasSuffix(strings.TrimSpace(name), ".") {
+		fq = strings.TrimSuffix(fq, ".")
+	}
+	L.Push(lua.LString(fq))
+	return 1
 }
 
 // Loader is require("dns").
