@@ -213,6 +213,16 @@ var sigs struct {
 	mu    sync.Mutex
 	h     *host.Host // the run to cancel; nil between runs
 	got   int        // the exit status the run's first signal asks for
+	// restore, when set, undoes what must not outlive the process (the
+	// REPL's raw terminal) before a signal ends it.
+	restore func()
+}
+
+// onSignalExit sets what runs before a signal ends the process (nil: nothing).
+func onSignalExit(fn func()) {
+	sigs.mu.Lock()
+	sigs.restore = fn
+	sigs.mu.Unlock()
 }
 
 func startSignals() {
@@ -229,6 +239,9 @@ func startSignals() {
 				}
 				sigs.mu.Lock()
 				if sigs.h == nil || sigs.got != 0 {
+					if sigs.restore != nil {
+						sigs.restore()
+					}
 					os.Exit(code)
 				}
 				sigs.got = code

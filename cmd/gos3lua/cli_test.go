@@ -14,6 +14,7 @@ import (
 
 	"github.com/creack/pty"
 	"github.com/gos3lua/gos3lua/scripts"
+	"golang.org/x/sys/unix"
 )
 
 var bin string
@@ -459,5 +460,68 @@ func TestRequirePathFromCommand(t *testing.T) {
 	_, errs, code = inDirRun(t, t.TempDir(), nil, filepath.Join(dir, "main.lua"))
 	if code != 1 || !strings.Contains(errs, "onlylib") {
 		t.Fatalf("without GOS3LUA_PATH: exit %d, stderr %q", code, errs)
+	}
+}
+
+// A signal that ends the REPL at its prompt (kill, SIGTERM from a service
+// manager) leaves the terminal as it found it, not in the line editor's
+// raw mode.
+func TestREPLSignalRestoresTerminal(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	defer tty.Close()
+	pty.Setsize(ptmx, &pty.Winsize{Rows: 40, Cols: 120})
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+t.TempDir(), "TERM=xterm")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	var mu sync.Mutex
+	var shown bytes.Buffer
+	go func() {
+		b := make([]byte, 4096)
+		for {
+			n, err := ptmx.Read(b)
+			mu.Lock()
+			shown.Write(b[:n])
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	canonical := func() bool {
+		tio, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tio.Lflag&unix.ICANON != 0 && tio.Lflag&unix.ECHO != 0
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		ready := strings.Contains(shown.String(), "Ctrl-D exits")
+		mu.Unlock()
+		if ready && !canonical() {
+			break // at the prompt, in raw mode
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no prompt in raw mode; shown %q", shown.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 143 {
+		t.Fatalf("exit: %v", err)
+	}
+	if !canonical() {
+		t.Fatal("the terminal was left in raw mode")
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/gos3lua/gos3lua/host"
 	"github.com/gos3lua/gos3lua/stdlib"
 	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/term"
 )
 
 // repl reads Lua a chunk at a time, runs each as a main task and prints
@@ -31,6 +32,13 @@ func repl(h *host.Host, status int) int {
 	}
 	if !isTerminal(os.Stdin) {
 		return replPipe(h, os.Stdin, status)
+	}
+	// A signal at the prompt (kill, a second Ctrl-C while a line runs)
+	// ends the process: the terminal must not stay in raw mode.
+	startSignals()
+	if st, err := term.GetState(int(os.Stdin.Fd())); err == nil {
+		onSignalExit(func() { term.Restore(int(os.Stdin.Fd()), st) })
+		defer onSignalExit(nil)
 	}
 	stdin := newSharedStdin(os.Stdin)
 	replStdin = stdin
