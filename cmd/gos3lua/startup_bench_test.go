@@ -1,0 +1,16 @@
+package main
+
+// BenchmarkMainEmpty is `gos3lua -e ""` in process, warm: what Main costs
+// once page faults and the first use of each package are paid (bench/host.sh
+// measures the cold process).
+
+import "testing"
+
+func BenchmarkMainEmpty(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if Main([]string{"-e", ""}) != 0 {
+			b.Fatal("failed")
+		}
+	}
+}
