@@ -1,11 +1,10 @@
 package main
 
+import "testing"
+
 // BenchmarkMainEmpty is `gos3lua -e ""` in process, warm: what Main costs
 // once page faults and the first use of each package are paid (bench/host.sh
 // measures the cold process).
-
-import "testing"
-
 func BenchmarkMainEmpty(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
