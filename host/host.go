@@ -148,13 +148,11 @@ func (h *Host) Cancel(cause error) {
 	h.wakeup()
 }
 
-// Close releases the Lua state, after the closers (OnClose) and any
-// cleanup still in progress (Linger) have finished. The Host must not be
-// used afterwards.
+// Close runs the closers (OnClose) and releases the Lua state. The Host
+// must not be used afterwards.
 func (h *Host) Close() {
 	h.cancel(context.Canceled)
 	h.runClosers()
-	waitLingering(lingerMax)
 	hostsMu.Lock()
 	delete(hosts, h.L.G)
 	hostsMu.Unlock()

@@ -12,8 +12,8 @@ import (
 // Cleanup that must outlive the run: when a run is cancelled the host
 // abandons Go work that does not return within a second, and the process
 // exits soon after; an S3 upload's abort, which frees the parts already
-// stored, would die with it. Linger marks such work, and Close waits for
-// it (lingerMax at most).
+// stored, would die with it. Linger marks such work, and the command waits
+// for it before the process exits (WaitLingering).
 var linger struct {
 	mu      sync.Mutex
 	next    int
@@ -21,8 +21,8 @@ var linger struct {
 	changed chan struct{} // closed and replaced on every change
 }
 
-// lingerMax bounds how long Close waits for lingering cleanup.
-const lingerMax = 15 * time.Second
+// LingerMax bounds how long WaitLingering waits.
+const LingerMax = 15 * time.Second
 
 // Linger marks the start of cleanup work (what: "aborting the upload of
 // KEY") that the process should finish before it exits, however the run
@@ -49,9 +49,11 @@ func Linger(what string) (done func()) {
 	}
 }
 
-// waitLingering waits up to max for lingering cleanup, saying on stderr
-// what it waits for when that takes more than a moment.
-func waitLingering(max time.Duration) {
+// WaitLingering waits up to max for lingering cleanup, saying on stderr
+// what it waits for when that takes more than a moment. The command calls
+// it before the process exits; hosts in the same process (a test run)
+// do not wait for each other.
+func WaitLingering(max time.Duration) {
 	deadline := time.After(max)
 	told := time.After(200 * time.Millisecond)
 	for {
@@ -70,7 +72,7 @@ func waitLingering(max time.Duration) {
 		case <-ch:
 		case <-told:
 			sort.Strings(whats)
-			fmt.Fprintf(os.Stderr, "gos3lua: finishing before exit: %s (Ctrl-C again to quit at once)\n", strings.Join(whats, "; "))
+			fmt.Fprintf(os.Stderr, "gos3lua: finishing before exit: %s (Ctrl-C to quit at once)\n", strings.Join(whats, "; "))
 			told = nil
 		case <-deadline:
 			sort.Strings(whats)

@@ -101,7 +101,8 @@ func loadAWSFiles() (*awsFiles, error) {
 	return f, nil
 }
 
-// parse reads one file in the AWS flavour of INI, as the SDK's parser does:
+// parse reads one file in the AWS flavour of INI, close to the SDK's
+// parser (the differences are in corners no real file has):
 // `[profile NAME]` in the config file (`[default]` too, dropped when
 // `[profile default]` is there), `[NAME]` in the credentials file, `#` and
 // `;` comments (inline after a blank), `key = value` or `key: value`,

@@ -597,10 +597,21 @@ func TestS3pipeMemory(t *testing.T) {
 	}
 }
 
-// Ctrl-C during a multipart upload: the process finishes aborting it
-// before it exits, so no parts stay behind, even when the abort takes
-// longer than the second the host gives abandoned work.
+// Ctrl-C during a multipart upload: the process aborts it and finishes
+// that before it exits, so no parts stay behind, even when the abort takes
+// longer than the second the host gives abandoned work, and whether the
+// producer of the piped source dies with the same Ctrl-C or keeps the pipe
+// open (the upload is then stuck in a read: the abort must not wait for it).
 func TestInterruptedUploadAborted(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		closeAfter time.Duration
+	}{{"producer dies too", 0}, {"producer stays", 4 * time.Second}} {
+		t.Run(c.name, func(t *testing.T) { interruptedUpload(t, c.closeAfter) })
+	}
+}
+
+func interruptedUpload(t *testing.T, closeAfter time.Duration) {
 	dir := fastDir(t)
 	srv, err := store.Start(store.Options{Dir: dir, Addr: "127.0.0.1:0", AccessKey: testAK, SecretKey: testSK})
 	if err != nil {
@@ -647,8 +658,12 @@ func TestInterruptedUploadAborted(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	cmd.Process.Signal(os.Interrupt)
-	in.Close() // as the producer of a pipe dies with the same Ctrl-C
+	time.AfterFunc(closeAfter, func() { in.Close() })
+	start := time.Now()
 	err = cmd.Wait()
+	if took := time.Since(start); closeAfter > 0 && took >= closeAfter {
+		t.Errorf("exited after %v: it waited for the source", took)
+	}
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
 		t.Fatalf("exit: %v; stderr: %s", err, stderr.String())
 	}

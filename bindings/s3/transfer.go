@@ -274,11 +274,18 @@ func readErr(err error) error {
 	return host.Wrap("reading the source", err)
 }
 
+// multipart is one multipart upload. From its creation until it is
+// completed or aborted the process will not exit without aborting it
+// (host.Linger), and a cancelled run aborts it at once (not when the
+// source, perhaps a pipe that stays open, next returns).
 type multipart struct {
-	b   *Bucket
-	api *s3.Client
-	key string
-	id  string
+	b     *Bucket
+	api   *s3.Client
+	key   string
+	id    string
+	once  sync.Once
+	stop  func() bool // stops the abort-on-cancel
+	ended func()      // releases the process's wait
 }
 
 func (b *Bucket) createMultipart(ctx context.Context, api *s3.Client, key string, o PutOptions) (*multipart, error) {
@@ -293,7 +300,10 @@ func (b *Bucket) createMultipart(ctx context.Context, api *s3.Client, key string
 	if err != nil {
 		return nil, s3Error("upload", b.Name, key, err)
 	}
-	return &multipart{b: b, api: api, key: key, id: aws.ToString(res.UploadId)}, nil
+	m := &multipart{b: b, api: api, key: key, id: aws.ToString(res.UploadId)}
+	m.ended = host.Linger("aborting the upload of " + key)
+	m.stop = context.AfterFunc(ctx, m.abort)
+	return m, nil
 }
 
 func (m *multipart) uploadPart(ctx context.Context, num int32, body readSeeker, size int64) (string, error) {
@@ -313,17 +323,21 @@ func (m *multipart) complete(ctx context.Context, parts []types.CompletedPart) (
 		m.abort()
 		return "", s3Error("upload", m.b.Name, m.key, err)
 	}
+	m.once.Do(func() { m.stop(); m.ended() })
 	return trimETag(aws.ToString(res.ETag)), nil
 }
 
 // abort runs even when the run is being cancelled, so that no parts
-// linger; the process waits for it before exiting (host.Linger).
+// linger; once per upload, and never after it completed.
 func (m *multipart) abort() {
-	defer host.Linger("aborting the upload of " + m.key)()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	m.api.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(m.b.Name),
-		Key: aws.String(m.key), UploadId: aws.String(m.id)})
+	m.once.Do(func() {
+		defer m.ended()
+		m.stop()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		m.api.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(m.b.Name),
+			Key: aws.String(m.key), UploadId: aws.String(m.id)})
+	})
 }
 
 // PutFile stores the file at path as key; big files go up as parallel

@@ -44,7 +44,7 @@ func repl(h *host.Host, status int) int {
 	replStdin = stdin
 	defer func() { replStdin = nil }()
 	rl, err := readline.NewEx(&readline.Config{
-		Stdin:             stdin,
+		Stdin:             stdin.Editor(),
 		Prompt:            "> ",
 		HistoryFile:       historyFile(),
 		HistoryLimit:      5000,
@@ -138,18 +138,24 @@ func evalChunkStatus(h *host.Host, src string, out io.Writer, status *int) bool 
 		return false
 	}
 	h.Renew()
+	if replStdin != nil {
+		replStdin.BeginRun()
+	}
 	stop := handleSignals(h)
 	rets, err := h.Run(fn)
 	stop()
 	if replStdin != nil {
-		// Reads of the terminal this line's tasks left waiting (a Go
-		// call abandoned after Ctrl-C) must not take the next line.
-		replStdin.Abandon()
+		// Reads of the terminal this line's tasks left behind (Go work
+		// abandoned after Ctrl-C) must not take the next line.
+		replStdin.EndRun()
 	}
 	if err != nil {
 		var ee *host.ExitError
 		if errors.As(err, &ee) {
-			os.Exit(ee.Code)
+			// os.exit ends the REPL: the closers (FUSE unmounts) and
+			// lingering cleanup run first, as after a script.
+			h.Close()
+			exit(ee.Code)
 		}
 		fmt.Fprintf(os.Stderr, "%v\n", err)
 		var le *host.LuaError

@@ -8,21 +8,23 @@ import (
 )
 
 // sharedStdin is the terminal REPL's one reader of stdin, shared by the
-// line editor and the Lua code a line runs (io.read, a stream handed to
-// Go). A read of a terminal cannot be interrupted, so a Lua read given up
-// by Ctrl-C stays in flight; what it reads then goes to the next reader
-// (the line editor) instead of to nobody, and readers still waiting when
-// their line's run has ended are dropped (Abandon), so that only the line
-// editor takes what is typed next.
+// line editor (Editor) and the Lua code a line runs (io.read, a stream
+// handed to Go). A read of a terminal cannot be interrupted, so a Lua read
+// given up by Ctrl-C stays in flight; what it reads then goes to the next
+// reader (the line editor) instead of to nobody. Between runs (EndRun ...
+// BeginRun) only the line editor may read: readers a run left behind (Go
+// work abandoned after Ctrl-C) are dropped, and any read they start later
+// fails, so that what is typed next reaches the REPL.
 type sharedStdin struct {
 	r io.Reader
 
 	mu        sync.Mutex
+	running   bool          // a REPL line runs: its code may read
 	reading   bool          // a read of r is in flight
 	done      chan struct{} // closed when it ends
 	buf       []byte        // read and not yet consumed
 	err       error         // the error after buf
-	abandoned chan struct{} // closed by Abandon (then replaced)
+	abandoned chan struct{} // closed by EndRun (then replaced)
 }
 
 var errAbandoned = errors.New("stdin: read given up (its run ended)")
@@ -33,19 +35,42 @@ func newSharedStdin(r io.Reader) *sharedStdin {
 
 func (s *sharedStdin) Read(p []byte) (int, error) { return s.ReadContext(context.Background(), p) }
 
-// ReadContext returns what is buffered, else waits for the read in flight
-// (starting one if there is none), for ctx, or for Abandon.
+// ReadContext is a read by a REPL line's code: it returns what is
+// buffered, else waits for the read in flight (starting one if there is
+// none), for ctx, or for the end of the line's run.
 func (s *sharedStdin) ReadContext(ctx context.Context, p []byte) (int, error) {
+	return s.read(ctx, p, false)
+}
+
+// Editor is the line editor's reader: it may read between runs.
+func (s *sharedStdin) Editor() io.ReadCloser { return editorStdin{s} }
+
+type editorStdin struct{ s *sharedStdin }
+
+func (e editorStdin) Read(p []byte) (int, error) { return e.s.read(context.Background(), p, true) }
+func (e editorStdin) Close() error               { return nil } // stdin stays open
+
+func (s *sharedStdin) read(ctx context.Context, p []byte, editor bool) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
 	s.mu.Lock()
+	if !editor && !s.running {
+		s.mu.Unlock()
+		return 0, errAbandoned
+	}
 	abandoned := s.abandoned
 	for {
+		if err := ctx.Err(); err != nil {
+			s.mu.Unlock()
+			return 0, context.Cause(ctx)
+		}
 		select {
 		case <-abandoned:
-			s.mu.Unlock()
-			return 0, errAbandoned
+			if !editor {
+				s.mu.Unlock()
+				return 0, errAbandoned
+			}
 		default:
 		}
 		if n, err, ok := s.take(p); ok {
@@ -59,6 +84,9 @@ func (s *sharedStdin) ReadContext(ctx context.Context, p []byte) (int, error) {
 		}
 		done := s.done
 		s.mu.Unlock()
+		if editor {
+			abandoned = nil // the editor outlives runs
+		}
 		select {
 		case <-done:
 		case <-abandoned:
@@ -98,14 +126,20 @@ func (s *sharedStdin) take(p []byte) (int, error, bool) {
 	return 0, nil, false
 }
 
-// Abandon makes every read waiting now return errAbandoned without
-// consuming anything; later reads are not affected.
-func (s *sharedStdin) Abandon() {
+// BeginRun lets a REPL line's code read.
+func (s *sharedStdin) BeginRun() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.running = true
+}
+
+// EndRun makes every read by the line's code that is still waiting return
+// errAbandoned without consuming anything, and later ones fail at once
+// until the next BeginRun.
+func (s *sharedStdin) EndRun() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.running = false
 	close(s.abandoned)
 	s.abandoned = make(chan struct{})
 }
-
-// Close leaves stdin open (the line editor closes its input on exit).
-func (s *sharedStdin) Close() error { return nil }

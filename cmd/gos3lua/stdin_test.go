@@ -14,10 +14,14 @@ type readOut struct {
 }
 
 func readAsync(s *sharedStdin, ctx context.Context) chan readOut {
+	return readWith(func(b []byte) (int, error) { return s.ReadContext(ctx, b) })
+}
+
+func readWith(read func([]byte) (int, error)) chan readOut {
 	ch := make(chan readOut, 1)
 	go func() {
 		b := make([]byte, 64)
-		n, err := s.ReadContext(ctx, b)
+		n, err := read(b)
 		ch <- readOut{string(b[:n]), err}
 	}()
 	return ch
@@ -36,10 +40,13 @@ func waitRead(t *testing.T, ch chan readOut) readOut {
 
 // What a given-up read reads goes to the next reader; readers waiting
 // together are all woken (each takes what is there or waits for more);
-// Abandon drops waiting readers without losing data; EOF reaches a reader.
+// the end of a run drops its waiting readers without losing data and
+// fails its later ones, while the line editor reads on; EOF reaches a
+// reader.
 func TestSharedStdin(t *testing.T) {
 	pr, pw := io.Pipe()
 	s := newSharedStdin(pr)
+	s.BeginRun()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	given := readAsync(s, ctx)
@@ -81,14 +88,33 @@ func TestSharedStdin(t *testing.T) {
 
 	stale := readAsync(s, context.Background())
 	time.Sleep(20 * time.Millisecond)
-	s.Abandon()
+	s.EndRun()
 	if r := waitRead(t, stale); !errors.Is(r.err, errAbandoned) {
-		t.Fatalf("abandoned read: %+v", r)
+		t.Fatalf("read left waiting by the run: %+v", r)
 	}
-	fresh := readAsync(s, context.Background())
+	if r := waitRead(t, readAsync(s, context.Background())); !errors.Is(r.err, errAbandoned) {
+		t.Fatalf("read started after the run: %+v", r)
+	}
+	editor := s.Editor()
+	fresh := readWith(editor.Read)
 	pw.Write([]byte("for the editor"))
 	if r := waitRead(t, fresh); r.s != "for the editor" {
-		t.Fatalf("reader after Abandon got %+v", r)
+		t.Fatalf("the editor got %+v", r)
+	}
+
+	ctx, cancel = context.WithCancel(context.Background())
+	cancel()
+	s.BeginRun()
+	pending := readWith(func(b []byte) (int, error) { return editor.Read(b[:2]) })
+	pw.Write([]byte("buffered"))
+	if r := waitRead(t, pending); r.s != "bu" {
+		t.Fatalf("short read: %+v", r)
+	}
+	if r := waitRead(t, readAsync(s, ctx)); !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("a cancelled read took data: %+v", r)
+	}
+	if r := waitRead(t, readWith(editor.Read)); r.s != "ffered" {
+		t.Fatalf("what was buffered: %+v", r)
 	}
 
 	last := readAsync(s, context.Background())
