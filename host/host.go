@@ -152,7 +152,7 @@ func (h *Host) Cancel(cause error) {
 // must not be used afterwards.
 func (h *Host) Close() {
 	h.cancel(context.Canceled)
-	h.runClosers()
+	h.RunClosers()
 	hostsMu.Lock()
 	delete(hosts, h.L.G)
 	hostsMu.Unlock()
@@ -174,7 +174,10 @@ func (h *Host) OnClose(fn func()) {
 	h.closeMu.Unlock()
 }
 
-func (h *Host) runClosers() {
+// RunClosers runs the closers (OnClose) now, newest first, once: what
+// Close does first, for a process about to end some other way (a signal
+// between runs). Safe from any goroutine.
+func (h *Host) RunClosers() {
 	h.closeMu.Lock()
 	fns := h.closers
 	h.closers, h.closed = nil, true

@@ -197,7 +197,7 @@ func handleSignals(h *host.Host) (stop func() int) {
 	return func() int {
 		sigs.mu.Lock()
 		defer sigs.mu.Unlock()
-		sigs.h = nil
+		sigs.h, sigs.idle = nil, h
 		return sigs.got
 	}
 }
@@ -212,10 +212,19 @@ var sigs struct {
 	ready chan struct{} // closed once registered
 	mu    sync.Mutex
 	h     *host.Host // the run to cancel; nil between runs
+	idle  *host.Host // between runs, the last run's host: its closers run before a signal's exit
 	got   int        // the exit status the run's first signal asks for
+	ended bool       // a signal is ending the process
 	// restore, when set, undoes what must not outlive the process (the
 	// REPL's raw terminal) before a signal ends it.
 	restore func()
+}
+
+func exitAfterSignal(restore func(), code int) {
+	if restore != nil {
+		restore()
+	}
+	os.Exit(code)
 }
 
 // onSignalExit sets what runs before a signal ends the process (nil: nothing).
@@ -238,11 +247,21 @@ func startSignals() {
 					code = 143
 				}
 				sigs.mu.Lock()
-				if sigs.h == nil || sigs.got != 0 {
-					if sigs.restore != nil {
-						sigs.restore()
+				if sigs.ended || sigs.h != nil && sigs.got != 0 {
+					exitAfterSignal(sigs.restore, code) // the second signal: at once
+				}
+				if sigs.h == nil {
+					// Between runs: undo what the last run left in place
+					// (FUSE mounts, the REPL's raw terminal), then exit.
+					sigs.ended = true
+					idle, restore := sigs.idle, sigs.restore
+					sigs.mu.Unlock()
+					if idle != nil {
+						go func() { idle.RunClosers(); exitAfterSignal(restore, code) }()
+					} else {
+						exitAfterSignal(restore, code)
 					}
-					os.Exit(code)
+					continue
 				}
 				sigs.got = code
 				// Under the lock: a run that has just ended must not

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/gos3lua/gos3lua/host/hosttest"
 	"github.com/gos3lua/gos3lua/scripts"
 	"golang.org/x/sys/unix"
 )
@@ -523,5 +524,46 @@ func TestREPLSignalRestoresTerminal(t *testing.T) {
 	}
 	if !canonical() {
 		t.Fatal("the terminal was left in raw mode")
+	}
+}
+
+// A signal at the REPL's prompt while a FUSE mount made at that prompt is
+// in place: the mount is undone before the process exits (no stale
+// "transport endpoint is not connected" directory).
+func TestREPLSignalUnmounts(t *testing.T) {
+	hosttest.Need(t, "/dev/fuse")
+	if os.Geteuid() != 0 {
+		hosttest.Need(t, "fusermount3")
+	}
+	mnt := filepath.Join(t.TempDir(), "mnt")
+	os.Mkdir(mnt, 0o755)
+	tm := startTerm(t, t.TempDir())
+	tm.send(`m = fuse.mount("` + mnt + `", {getattr = function(p) if p == "/" then return {type = "dir"} end end, readdir = function() return {} end})` + "\r")
+	mounted := func() bool {
+		b, _ := os.ReadFile("/proc/self/mountinfo")
+		return strings.Contains(string(b), " "+mnt+" ")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !mounted() {
+		if time.Now().After(deadline) {
+			tm.mu.Lock()
+			defer tm.mu.Unlock()
+			t.Fatalf("never mounted; terminal shows %q", tm.all.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Cleanup(func() {
+		if mounted() {
+			syscall.Unmount(mnt, syscall.MNT_DETACH)
+		}
+	})
+	tm.expect("> ")
+	tm.cmd.Process.Signal(syscall.SIGTERM)
+	err := tm.cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 143 {
+		t.Fatalf("exit: %v", err)
+	}
+	if mounted() {
+		t.Fatal("the mount outlived the process")
 	}
 }
