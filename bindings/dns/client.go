@@ -141,25 +141,11 @@ func QueryName(name string, qtype uint16) (string, error) {
 		}
 	}
 	if !isASCII(name) {
-		// An internationalized name: each non-ASCII label in its IDNA
-		// (xn--) form, the only form servers have. ASCII labels stay as
-		// given (_dmarc and the like are no IDNA labels).
-		labels := strings.Split(name, ".")
-		for i, l := range labels {
-			if isASCII(l) {
-				continue
-			}
-			a, err := idna.Lookup.ToASCII(l)
-			if err != nil {
-				why := strings.TrimPrefix(err.Error(), "idna: ")
-				if strings.HasPrefix(why, "invalid label") {
-					why = "not a valid internationalized (IDNA) label"
-				}
-				return "", fmt.Errorf("invalid name: label %q: %s", l, why)
-			}
-			labels[i] = a
+		a, err := ASCII(name)
+		if err != nil {
+			return "", fmt.Errorf("invalid name: %w", err)
 		}
-		name = strings.Join(labels, ".")
+		name = a
 	}
 	fq := mdns.Fqdn(name)
 	if _, ok := mdns.IsDomainName(fq); !ok {
@@ -178,6 +164,37 @@ func QueryName(name string, qtype uint16) (string, error) {
 	}
 	return fq, nil
 }
+
+// ASCII is name as servers know it: each non-ASCII label in its IDNA
+// (xn--) form. ASCII labels stay as given (_dmarc and the like are no IDNA
+// labels). The one conversion of internationalized names, for DNS and for
+// the domains of SMTP addresses.
+func ASCII(name string) (string, error) {
+	if isASCII(name) {
+		return name, nil
+	}
+	labels := strings.Split(name, ".")
+	for i, l := range labels {
+		if isASCII(l) {
+			continue
+		}
+		a, err := idna.Lookup.ToASCII(l)
+		if err != nil {
+			why := strings.TrimPrefix(err.Error(), "idna: ")
+			if strings.HasPrefix(why, "invalid label") {
+				why = "not a valid internationalized (IDNA) label"
+			}
+			return "", &LabelError{Label: l, Why: why}
+		}
+		labels[i] = a
+	}
+	return strings.Join(labels, "."), nil
+}
+
+// LabelError is a label that has no IDNA form.
+type LabelError struct{ Label, Why string }
+
+func (e *LabelError) Error() string { return fmt.Sprintf("label %q: %s", e.Label, e.Why) }
 
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {

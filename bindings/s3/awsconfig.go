@@ -202,7 +202,6 @@ type awsSetup struct {
 	// profile's ca_bundle's) certificates when one is set.
 	HTTPClient aws.HTTPClient
 	Profile    map[string]string
-	Files      *awsFiles
 }
 
 // awsResolver resolves a Config against the environment and the files.
@@ -245,7 +244,7 @@ func resolveAWS(cfg Config, hc *awshttp.BuildableClient) (*awsSetup, error) {
 	}
 	r.ignoreEP = isTrue(firstEnv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) || isTrue(prof["ignore_configured_endpoint_urls"])
 	r.region = cmp.Or(cfg.Region, firstEnv("AWS_REGION", "AWS_DEFAULT_REGION"), prof["region"])
-	s := &awsSetup{Region: r.region, Profile: prof, Files: files, HTTPClient: hc,
+	s := &awsSetup{Region: r.region, Profile: prof, HTTPClient: hc,
 		Endpoint: cmp.Or(cfg.Endpoint, r.endpoint("s3", prof))}
 	bundle, from := os.Getenv("AWS_CA_BUNDLE"), "AWS_CA_BUNDLE"
 	if bundle == "" {
@@ -340,17 +339,15 @@ func static(ak, sk, token, source string) aws.CredentialsProvider {
 func (r *awsResolver) fromProfile(name string, p map[string]string, seen map[string]bool) (aws.CredentialsProvider, error) {
 	first := !seen[name]
 	seen[name] = true
-	keys := func() aws.CredentialsProvider {
-		if p["aws_access_key_id"] == "" || p["aws_secret_access_key"] == "" {
-			return nil
-		}
-		return static(p["aws_access_key_id"], p["aws_secret_access_key"], p["aws_session_token"], "profile "+name)
+	var keys aws.CredentialsProvider
+	if p["aws_access_key_id"] != "" && p["aws_secret_access_key"] != "" {
+		keys = static(p["aws_access_key_id"], p["aws_secret_access_key"], p["aws_session_token"], "profile "+name)
 	}
-	if !first || (len(seen) > 1 && keys() != nil) {
+	if !first || (len(seen) > 1 && keys != nil) {
 		// A source profile with keys provides them; its own role (if
 		// any) is not assumed, as in the SDK.
-		if k := keys(); k != nil {
-			return k, nil
+		if keys != nil {
+			return keys, nil
 		}
 		return nil, fmt.Errorf("profile %q: source_profile loop without keys", name)
 	}
@@ -369,8 +366,8 @@ func (r *awsResolver) fromProfile(name string, p map[string]string, seen map[str
 			return nil, fmt.Errorf("profile %q: source_profile %q not found in %s", name, p["source_profile"], r.filesString())
 		}
 		src, err = r.fromProfile(p["source_profile"], sp, seen)
-	case keys() != nil:
-		return keys(), nil
+	case keys != nil:
+		return keys, nil
 	case p["credential_source"] != "":
 		src, err = r.namedSource(name, p["credential_source"])
 	case p["web_identity_token_file"] != "":

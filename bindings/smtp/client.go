@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"golang.org/x/net/idna"
 	"io"
 	"net"
 	"net/textproto"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-sasl"
+	"github.com/gos3lua/gos3lua/bindings/dns"
 	"github.com/gos3lua/gos3lua/host"
 )
 
@@ -677,9 +677,14 @@ func asciiDomain(addr string) (string, error) {
 	if at < 0 || isASCII(addr[at+1:]) {
 		return addr, nil
 	}
-	d, err := idna.Lookup.ToASCII(addr[at+1:])
+	d, err := dns.ASCII(addr[at+1:])
 	if err != nil {
-		return "", host.Errorf("usage", "smtp: address %q: the domain is not a valid internationalized name (%s)", addr, strings.TrimPrefix(err.Error(), "idna: "))
+		why := err.Error()
+		var le *dns.LabelError
+		if errors.As(err, &le) {
+			why = le.Why
+		}
+		return "", host.Errorf("usage", "smtp: address %q: the domain is not a valid internationalized name (%s)", addr, why)
 	}
 	return addr[:at+1] + d, nil
 }

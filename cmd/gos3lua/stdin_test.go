@@ -63,27 +63,23 @@ func TestSharedStdin(t *testing.T) {
 
 	a, b := readAsync(s, context.Background()), readAsync(s, context.Background())
 	time.Sleep(20 * time.Millisecond)
+	either := func(why string) readOut {
+		select {
+		case r := <-a:
+			return r
+		case r := <-b:
+			return r
+		case <-time.After(5 * time.Second):
+			t.Fatal(why)
+			return readOut{}
+		}
+	}
 	pw.Write([]byte("one"))
-	first := make([]readOut, 0, 2)
-	select {
-	case r := <-a:
-		first = append(first, r)
-	case r := <-b:
-		first = append(first, r)
-	case <-time.After(5 * time.Second):
-		t.Fatal("no reader woke")
-	}
+	first := either("no reader woke")
 	pw.Write([]byte("two"))
-	select {
-	case r := <-a:
-		first = append(first, r)
-	case r := <-b:
-		first = append(first, r)
-	case <-time.After(5 * time.Second):
-		t.Fatal("the second waiting reader never woke: it waits on a read that already ended")
-	}
-	if first[0].s+first[1].s != "onetwo" {
-		t.Fatalf("readers got %+v", first)
+	second := either("the second waiting reader never woke: it waits on a read that already ended")
+	if first.s+second.s != "onetwo" {
+		t.Fatalf("readers got %+v, %+v", first, second)
 	}
 
 	stale := readAsync(s, context.Background())
